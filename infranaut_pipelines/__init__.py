@@ -1,0 +1,1 @@
+"""Infranaut Pipelines."""

@@ -1,0 +1,1 @@
+"""Ingestion: the landing-zone contract and readers for inference and label drops."""

@@ -1,0 +1,227 @@
+"""One interface over a local folder and an S3 bucket, so the embedded default and production share code.
+
+URLs: ``file:///abs/path`` (or a plain path) and ``s3://bucket/prefix``. Keys are always relative,
+``/``-separated, and are refused if they could escape the root (``..``, absolute paths).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+
+class UnsafeKeyError(ValueError):
+    """A key that would resolve outside the store's root."""
+
+
+def safe_key(key: str) -> str:
+    """Normalise a key and refuse anything that could escape the root."""
+    if not key or "\x00" in key:
+        raise UnsafeKeyError(f"empty or NUL-containing key: {key!r}")
+    if key.startswith("/") or key.startswith("\\") or (len(key) > 1 and key[1] == ":"):
+        raise UnsafeKeyError(f"absolute key not allowed: {key!r}")
+    parts = PurePosixPath(key.replace("\\", "/")).parts
+    if any(p in ("..", ".") for p in parts):
+        raise UnsafeKeyError(f"key with '.' or '..' segments not allowed: {key!r}")
+    return "/".join(parts)
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+    last_modified: dt.datetime  # always timezone-aware UTC
+    version_id: str | None = None
+
+    @property
+    def version_token(self) -> str:
+        """What identifies this exact content of this key (used in run keys)."""
+        return self.version_id or self.etag
+
+
+class ObjectStore(Protocol):
+    url: str
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+    def head(self, key: str) -> ObjectInfo | None: ...
+    def read_bytes(self, key: str) -> bytes: ...
+    def write_bytes(self, key: str, data: bytes) -> None: ...
+    def write_file(self, key: str, path: Path) -> None: ...
+    def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
+    def delete_prefix(self, prefix: str) -> int: ...
+    def uri(self, key: str) -> str: ...
+
+
+class LocalStore:
+    """A folder standing in for a bucket. ETag is size+mtime_ns: cheap and changes when content is rewritten."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.url = self.root.as_uri()
+
+    def _path(self, key: str) -> Path:
+        p = (self.root / safe_key(key)).resolve()
+        if self.root != p and self.root not in p.parents:
+            raise UnsafeKeyError(f"key resolves outside the store: {key!r}")
+        return p
+
+    def _info(self, p: Path) -> ObjectInfo:
+        st = p.stat()
+        return ObjectInfo(
+            key=p.relative_to(self.root).as_posix(),
+            size=st.st_size,
+            etag=f"{st.st_size:x}-{st.st_mtime_ns:x}",
+            last_modified=dt.datetime.fromtimestamp(st.st_mtime, tz=dt.timezone.utc),
+        )
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        base = self._path(prefix) if prefix else self.root
+        if base.is_file():
+            yield self._info(base)
+            return
+        if not base.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+            dirnames.sort()
+            for name in sorted(filenames):
+                if name.startswith(".") or name.endswith(".tmp"):
+                    continue  # hidden and in-flight files are not drops
+                yield self._info(Path(dirpath) / name)
+
+    def head(self, key: str) -> ObjectInfo | None:
+        p = self._path(key)
+        return self._info(p) if p.is_file() else None
+
+    def read_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        p = self._path(key)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        # Write-then-rename so a reader (or the sensor) never sees a half-written file.
+        tmp = p.with_name(p.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(p)
+
+    def write_file(self, key: str, path: Path) -> None:
+        p = self._path(key)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(p.name + ".tmp")
+        shutil.copyfile(path, tmp)
+        tmp.replace(p)
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        yield self._path(key)
+
+    def delete_prefix(self, prefix: str) -> int:
+        base = self._path(prefix)
+        if base.is_file():
+            base.unlink()
+            return 1
+        if not base.is_dir():
+            return 0
+        n = sum(1 for _ in base.rglob("*") if _.is_file())
+        shutil.rmtree(base)
+        return n
+
+    def uri(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+
+class S3Store:
+    """A bucket (and optional prefix) reached through a boto3 client (dagster-aws ``S3Resource`` in Dagster)."""
+
+    def __init__(self, bucket: str, prefix: str, client: Any) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.client = client
+        self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
+
+    def _k(self, key: str) -> str:
+        key = safe_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _rel(self, full: str) -> str:
+        return full[len(self.prefix) + 1 :] if self.prefix else full
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        # Paginate: list_objects_v2 returns at most 1000 keys a page.
+        full_prefix = self._k(prefix) if prefix else (self.prefix + "/" if self.prefix else "")
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=full_prefix):
+            for obj in page.get("Contents", []):
+                if obj["Key"].endswith("/"):
+                    continue
+                yield ObjectInfo(
+                    key=self._rel(obj["Key"]),
+                    size=int(obj["Size"]),
+                    etag=str(obj.get("ETag", "")).strip('"'),
+                    last_modified=obj["LastModified"].astimezone(dt.timezone.utc),
+                )
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            r = self.client.head_object(Bucket=self.bucket, Key=self._k(key))
+        except self.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return ObjectInfo(
+            key=safe_key(key),
+            size=int(r["ContentLength"]),
+            etag=str(r.get("ETag", "")).strip('"'),
+            last_modified=r["LastModified"].astimezone(dt.timezone.utc),
+            version_id=r.get("VersionId") if r.get("VersionId") not in (None, "null") else None,
+        )
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"].read()
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=data)
+
+    def write_file(self, key: str, path: Path) -> None:
+        self.client.upload_file(str(path), self.bucket, self._k(key))
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        # Stream to disk (not memory) so a multi-GB drop is held at most once, by the reader.
+        with tempfile.TemporaryDirectory(prefix="infranaut-") as tmp:
+            target = Path(tmp) / PurePosixPath(safe_key(key)).name
+            self.client.download_file(self.bucket, self._k(key), str(target))
+            yield target
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = [o.key for o in self.list(prefix)]
+        for i in range(0, len(keys), 1000):
+            chunk = [{"Key": self._k(k)} for k in keys[i : i + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk})
+        return len(keys)
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._k(key)}"
+
+
+def open_store(url: str, s3_client_factory: Callable[[], Any] | None = None) -> ObjectStore:
+    """Open ``file://``/plain-path or ``s3://`` URLs. The S3 client comes from the caller (S3Resource)."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("", "file"):
+        path = parsed.path if parsed.scheme == "file" else url
+        return LocalStore(path)
+    if parsed.scheme == "s3":
+        if s3_client_factory is None:
+            import boto3  # boto3 honours AWS_ENDPOINT_URL, so moto or MinIO work without code changes
+
+            s3_client_factory = lambda: boto3.client("s3")  # noqa: E731
+        return S3Store(parsed.netloc, parsed.path, s3_client_factory())
+    raise ValueError(f"unsupported storage URL {url!r}: use file://, a plain path, or s3://")
