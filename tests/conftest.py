@@ -1,0 +1,57 @@
+"""Shared fixtures: real services, throwaway databases, and the rule for missing services.
+
+A test that needs a service skips on a user's machine without it (with the reason), and fails in CI
+(``CI=true``), where a missing service means a broken environment, not an optional feature.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    if _reachable(host, port):
+        return
+    msg = f"{name} is not reachable at {host}:{port}"
+    if IN_CI:
+        pytest.fail(f"{msg} (CI=true: services are required in CI)")
+    pytest.skip(f"{msg}; start it to run this test (see ../shared/README.md)")
+
+
+PG_HOST = os.environ.get("INFRANAUT_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("INFRANAUT_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("INFRANAUT_TEST_PG_USER", "postgres")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test session (dropped afterwards)."""
+    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    import psycopg2
+
+    name = f"infranaut_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
