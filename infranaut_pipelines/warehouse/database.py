@@ -92,6 +92,23 @@ class Warehouse:
                 self._bulk_insert(conn, table, df)
         return df.height
 
+    def replace_table(self, table: str, df: pl.DataFrame) -> int:
+        """Replace the whole content of a small table (e.g. the registry snapshot) in one transaction."""
+        self.ensure_table(table, df.schema)
+        with self.connect() as conn:
+            conn.execute(sa.text(f"DELETE FROM {_quote(table)}"))
+            if df.height:
+                self._bulk_insert(conn, table, df)
+        return df.height
+
+    def append(self, table: str, df: pl.DataFrame) -> int:
+        """Insert rows (creating the table from the frame's schema if needed)."""
+        self.ensure_table(table, df.schema)
+        if df.height:
+            with self.connect() as conn:
+                self._bulk_insert(conn, table, df)
+        return df.height
+
     def _bulk_insert(self, conn: sa.Connection, table: str, df: pl.DataFrame) -> None:
         cols = ", ".join(_quote(c) for c in df.columns)
         raw = conn.connection.driver_connection

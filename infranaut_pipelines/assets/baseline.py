@@ -1,0 +1,114 @@
+"""The managed drift baseline: one sketch per model, rebuilt only when someone asks for it.
+
+Rebuilding is explicit (the ``update_baseline_job`` or a materialization with config), and every build
+gets a content-hash version, stored next to the previous ones; each drift report records which version
+it used, so a report can always be traced back to its reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import dagster as dg
+import polars as pl
+
+from infranaut_pipelines.drift import BaselineSketch, build_sketch
+from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
+from infranaut_pipelines.partitions import model_partitions, partition_key
+from infranaut_pipelines.resources.io_manager import lake_key, read_frame
+from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource
+
+
+class BaselineConfig(dg.Config):
+    """Leave empty to use the registry's window (pinned, or rolling up to yesterday)."""
+
+    start: str | None = None
+    end: str | None = None
+
+
+def current_pointer_key(model_id: str) -> str:
+    return f"baselines/{model_id}/current.json"
+
+
+def load_current_baseline(lake: ObjectStoreResource, model_id: str) -> tuple[BaselineSketch, dict]:
+    store = lake.get_store()
+    if store.head(current_pointer_key(model_id)) is None:
+        raise dg.Failure(
+            description=f"No drift baseline for model {model_id!r} yet: materialize `drift_baseline` "
+            f"(partition {model_id!r}) or run `update_baseline_job` first."
+        )
+    pointer = json.loads(store.read_bytes(current_pointer_key(model_id)))
+    return BaselineSketch.from_bytes(store.read_bytes(pointer["sketch_key"])), pointer
+
+
+@dg.asset(
+    partitions_def=model_partitions,
+    group_name="monitoring",
+    kinds={"json"},
+    deps=[dg.AssetKey("model_features"), dg.AssetKey("validated_labels")],
+    description="Reference statistics (quantiles, category frequencies, moments, performance) of a model's "
+    "baseline window, computed once and reused by every nightly drift report.",
+)
+def drift_baseline(
+    context: dg.AssetExecutionContext, config: BaselineConfig, lake: ObjectStoreResource, settings: InfranautSettings
+) -> dg.MaterializeResult:
+    model_id = context.partition_key
+    spec = settings.registry().model(model_id)
+    days = baseline_days(
+        spec,
+        as_of=dt.datetime.now(dt.timezone.utc).date(),
+        start=dt.date.fromisoformat(config.start) if config.start else None,
+        end=dt.date.fromisoformat(config.end) if config.end else None,
+    )
+    store = lake.get_store()
+    frames, labels, used = [], [], []
+    for day in days:
+        key = lake_key("model_features", partition_key(day, model_id))
+        if store.head(key) is None:
+            context.log.warning(f"baseline day {day} has no model_features partition: skipped")
+            continue
+        frames.append(read_frame(lake, key))
+        used.append(day.isoformat())
+        lkey = lake_key("validated_labels", partition_key(day, model_id))
+        if store.head(lkey) is not None:
+            labels.append(read_frame(lake, lkey))
+    if not frames:
+        raise dg.Failure(f"no model_features partitions for {model_id} in the baseline window {days[0]}..{days[-1]}")
+    reference = pl.concat(frames, how="diagonal_relaxed")
+    label_series = None
+    if labels:
+        joined = reference.select("prediction_id").join(
+            pl.concat(labels, how="diagonal_relaxed").select("prediction_id", spec.label.column),
+            on="prediction_id",
+            how="left",
+        )
+        label_series = joined.get_column(spec.label.column)
+    sketch = build_sketch(
+        reference,
+        drift_columns(spec),
+        drift_settings(spec),
+        labels=label_series,
+        prediction=reference.get_column(spec.prediction.column),
+    )
+    sketch_key = f"baselines/{model_id}/{sketch.version}.json"
+    store.write_bytes(sketch_key, sketch.to_bytes())
+    pointer = {
+        "model_id": model_id,
+        "version": sketch.version,
+        "sketch_key": sketch_key,
+        "days": used,
+        "rows": reference.height,
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+    }
+    store.write_bytes(current_pointer_key(model_id), json.dumps(pointer, indent=2).encode())
+    return dg.MaterializeResult(
+        metadata={
+            "baseline_version": dg.MetadataValue.text(sketch.version),
+            "window": dg.MetadataValue.text(f"{used[0]} .. {used[-1]} ({len(used)} days)"),
+            "row_count": dg.MetadataValue.int(reference.height),
+            "labelled_rows": dg.MetadataValue.int(0 if label_series is None else int(label_series.is_not_null().sum())),
+            "sketch_path": dg.MetadataValue.path(store.uri(sketch_key)),
+        },
+        data_version=dg.DataVersion(sketch.version),
+    )

@@ -1,0 +1,92 @@
+"""The drift report of one (date, model): HTML, JSON and CSV in the lake, the table in the UI, rows in
+the warehouse. The nightly schedule builds yesterday's; any partition can be rebuilt on demand."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from infranaut_pipelines.assets.baseline import load_current_baseline
+from infranaut_pipelines.drift import compare
+from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows
+from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
+from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
+from infranaut_pipelines.reports import render_csv, render_html, render_json
+from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
+
+
+def report_prefix(model_id: str, day: str) -> str:
+    return f"reports/{model_id}/{day}/"
+
+
+@dg.asset(
+    partitions_def=date_model_partitions,
+    group_name="monitoring",
+    kinds={"html", "json"},
+    ins={
+        "model_features": dg.AssetIn(),
+        "validated_labels": dg.AssetIn(),
+    },
+    deps=[
+        dg.AssetDep(
+            "drift_baseline",
+            partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="model"),
+        )
+    ],
+    description="Feature, prediction, concept and multivariate drift of the day against the model's current "
+    "baseline, written as HTML/JSON/CSV reports under `reports/` in the lake.",
+)
+def drift_report(
+    context: dg.AssetExecutionContext,
+    model_features: pl.DataFrame,
+    validated_labels: pl.DataFrame,
+    lake: ObjectStoreResource,
+    warehouse: WarehouseResource,
+    settings: InfranautSettings,
+) -> dg.MaterializeResult:
+    day, model_id = split_partition_key(context)
+    spec = settings.registry().model(model_id)
+    sketch, pointer = load_current_baseline(lake, model_id)
+    labels = None
+    if validated_labels.height:
+        labels = (
+            model_features.select("prediction_id")
+            .join(validated_labels.select("prediction_id", spec.label.column), on="prediction_id", how="left")
+            .get_column(spec.label.column)
+        )
+    result = compare(sketch, model_features, drift_columns(spec), drift_settings(spec), labels=labels)
+
+    report_context = {
+        "model_id": model_id,
+        "partition_date": day.isoformat(),
+        "task": spec.task,
+        "baseline_version": pointer["version"],
+        "baseline_window": f"{pointer['days'][0]} .. {pointer['days'][-1]}",
+        "run_id": context.run_id,
+        "run_url": settings.run_url(context.run_id),
+    }
+    store = lake.get_store()
+    prefix = report_prefix(model_id, day.isoformat())
+    title = f"Drift report: {model_id} on {day.isoformat()}"
+    store.write_bytes(prefix + "drift_report.html", render_html(result, title, report_context).encode("utf-8"))
+    store.write_bytes(prefix + "drift_report.json", render_json(result, report_context).encode("utf-8"))
+    store.write_bytes(prefix + "drift_report.csv", render_csv(result).encode("utf-8"))
+    warehouse.get_warehouse().replace_partition(
+        "drift_results", drift_rows(result, model_id, day, pointer["version"]), {"model_id": model_id, "partition_date": day}
+    )
+    drifted = [c.name for c in result.columns if c.drifted and c.role == "feature"]
+    html_uri = store.uri(prefix + "drift_report.html")
+    return dg.MaterializeResult(
+        metadata={
+            "dataset_drift": dg.MetadataValue.bool(bool(result.dataset_drift)),
+            "drift_share": dg.MetadataValue.float(round(float(result.drift_share), 4)),
+            "drifted_columns": dg.MetadataValue.text(", ".join(drifted) or "none"),
+            "n_drifted": dg.MetadataValue.int(result.n_drifted),
+            "prediction_drift": dg.MetadataValue.bool(bool(result.prediction_drift and result.prediction_drift.drifted)),
+            "drift_table": dg.MetadataValue.md(drift_markdown(result)),
+            "report_html": dg.MetadataValue.url(html_uri) if html_uri.startswith("http") else dg.MetadataValue.path(html_uri),
+            "report_json": dg.MetadataValue.path(store.uri(prefix + "drift_report.json")),
+            "baseline_version": dg.MetadataValue.text(pointer["version"]),
+            "current_rows": dg.MetadataValue.int(model_features.height),
+        }
+    )

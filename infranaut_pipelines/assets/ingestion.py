@@ -1,0 +1,102 @@
+"""Ingestion: read every drop of one (date, model) partition from the landing zone into the lake.
+
+A file that cannot be read is rejected with its reason (recorded in ``rejected_drops`` and in the
+materialization's metadata) while the other files of the partition are still ingested: one bad upload
+must not block a day of good ones.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from infranaut_pipelines.ingest.contract import BadDropKey, DropKind, drop_prefix, parse_drop_key
+from infranaut_pipelines.ingest.readers import UnreadableDrop, empty_frame, read_drop
+from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
+from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
+from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
+
+# Transient S3 errors (throttling, connection resets) are worth retrying; bad files are not, and are
+# handled as rejections instead of exceptions so they never consume retries.
+INGEST_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def _ingest(
+    context: dg.AssetExecutionContext,
+    kind: DropKind,
+    landing: ObjectStoreResource,
+    warehouse: WarehouseResource,
+    settings: InfranautSettings,
+) -> dg.Output[pl.DataFrame]:
+    day, model_id = split_partition_key(context)
+    spec = settings.registry().model(model_id)
+    store = landing.get_store()
+    frames: list[pl.DataFrame] = []
+    files: list[str] = []
+    rejections: list[Rejection] = []
+    for obj in store.list(drop_prefix(kind, model_id, day)):
+        try:
+            parse_drop_key(obj.key)
+            if obj.size == 0:
+                raise UnreadableDrop("empty (0-byte) object")
+            with store.local_copy(obj.key) as path:
+                frame = read_drop(path, parse_drop_key(obj.key).extension, spec, kind, source_key=obj.key)
+        except (BadDropKey, UnreadableDrop) as exc:
+            reason = getattr(exc, "reason", str(exc))
+            context.log.warning(f"rejected drop {obj.key}: {reason}")
+            rejections.append(Rejection(obj.key, reason, "ingestion", obj.version_token, model_id, day.isoformat()))
+            continue
+        frames.append(frame)
+        files.append(obj.key)
+    record_rejections(warehouse.get_warehouse(), rejections)
+    df = pl.concat(frames, how="vertical") if frames else empty_frame(spec, kind)
+    with_errors = int(df.select(pl.col("_ingest_errors").list.len().gt(0).sum()).item()) if df.height else 0
+    if not files:
+        context.log.info(f"no readable {kind} drops for {model_id} on {day}: producing an empty partition")
+    return dg.Output(
+        df,
+        metadata={
+            "row_count": dg.MetadataValue.int(df.height),
+            "files": dg.MetadataValue.int(len(files)),
+            "rows_with_coercion_errors": dg.MetadataValue.int(with_errors),
+            "rejected_files": dg.MetadataValue.int(len(rejections)),
+            "rejections": dg.MetadataValue.md(
+                "\n".join(f"- `{r.key}`: {r.reason}" for r in rejections) or "none"
+            ),
+            "columns": dg.MetadataValue.text(", ".join(df.columns)),
+        },
+    )
+
+
+@dg.asset(
+    partitions_def=date_model_partitions,
+    group_name="ingestion",
+    retry_policy=INGEST_RETRY,
+    kinds={"polars", "parquet"},
+    description="Every inference row dropped for one model and day, coerced to the registry's schema. "
+    "Values that do not coerce are kept as nulls and listed in `_ingest_errors`, so validation can quarantine them.",
+)
+def raw_inferences(
+    context: dg.AssetExecutionContext,
+    landing: ObjectStoreResource,
+    warehouse: WarehouseResource,
+    settings: InfranautSettings,
+) -> dg.Output[pl.DataFrame]:
+    return _ingest(context, "inferences", landing, warehouse, settings)
+
+
+@dg.asset(
+    partitions_def=date_model_partitions,
+    group_name="ingestion",
+    retry_policy=INGEST_RETRY,
+    kinds={"polars", "parquet"},
+    description="Ground-truth labels for one model's predictions of one day (labels arrive later; "
+    "`dt=` in the landing key is the prediction day).",
+)
+def raw_labels(
+    context: dg.AssetExecutionContext,
+    landing: ObjectStoreResource,
+    warehouse: WarehouseResource,
+    settings: InfranautSettings,
+) -> dg.Output[pl.DataFrame]:
+    return _ingest(context, "labels", landing, warehouse, settings)

@@ -1,0 +1,171 @@
+"""Validation: split each raw partition into validated rows and a quarantine, and report the checks.
+
+The checks are declared statically (the same names for every model) so the Dagster UI can show their
+history across partitions; what each check tests comes from the model's registry entry. Blocking checks
+stop downstream assets in the same run when a drop is broken, while a handful of bad rows is merely
+quarantined.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
+from infranaut_pipelines.resources.notify import NotifierResource
+from infranaut_pipelines.resources.storage import InfranautSettings, WarehouseResource
+from infranaut_pipelines.validation import CHECKS, CheckOutcome, validate_batch, validate_labels
+from infranaut_pipelines.validation import anomaly_checks, record_validation, trailing_history
+from infranaut_pipelines.warehouse.inference_log import (
+    inference_log_frame,
+    label_log_frame,
+    model_registry_frame,
+)
+
+VALIDATED = dg.AssetKey("validated_inferences")
+
+
+def _check_result(check: CheckOutcome) -> dg.AssetCheckResult:
+    metadata: dict[str, dg.RawMetadataValue] = dict(check.metadata)
+    if check.expectations:
+        metadata["expectations"] = dg.MetadataValue.json(check.expectations)
+    return dg.AssetCheckResult(
+        asset_key=VALIDATED,
+        check_name=check.name,
+        passed=check.passed,
+        severity=dg.AssetCheckSeverity.ERROR if check.severity == "ERROR" else dg.AssetCheckSeverity.WARN,
+        description=check.description,
+        metadata=metadata,
+    )
+
+
+def _reason_table(quarantine: pl.DataFrame) -> str:
+    """Markdown count of quarantine reasons by rule/column (the text before the first ':')."""
+    if quarantine.height == 0:
+        return "no quarantined rows"
+    counts = (
+        quarantine.select(pl.col("quarantine_reasons").explode().str.split(":").list.first().alias("reason"))
+        .group_by("reason")
+        .len()
+        .sort(["len", "reason"], descending=[True, False])
+    )
+    rows = "\n".join(f"| {escape_md(str(r))} | {n} |" for r, n in counts.iter_rows())
+    return "| rule / column | rows |\n|---|---|\n" + rows
+
+
+def escape_md(text: str) -> str:
+    """Data values shown in the UI's markdown must not inject markup (or HTML)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+@dg.multi_asset(
+    outs={
+        "validated_inferences": dg.AssetOut(
+            group_name="validation",
+            kinds={"polars", "parquet"},
+            description="Rows that pass every critical rule; also loaded into the warehouse's `inference_log`.",
+        ),
+        "quarantined_inferences": dg.AssetOut(
+            group_name="validation",
+            kinds={"polars", "parquet"},
+            description="Rows that failed a critical rule, each with all its reasons.",
+        ),
+    },
+    partitions_def=date_model_partitions,
+    check_specs=[
+        dg.AssetCheckSpec(name, asset=VALIDATED, blocking=blocking, description=description)
+        for name, (blocking, description) in CHECKS.items()
+    ],
+    can_subset=False,
+)
+def validate_inferences(
+    context: dg.AssetExecutionContext,
+    raw_inferences: pl.DataFrame,
+    warehouse: WarehouseResource,
+    settings: InfranautSettings,
+    notifier: NotifierResource,
+):  # type: ignore[no-untyped-def]
+    day, model_id = split_partition_key(context)
+    registry = settings.registry()
+    spec = registry.model(model_id)
+    outcome = validate_batch(raw_inferences, spec, day)
+    wh = warehouse.get_warehouse()
+    checks = dict(outcome.checks)
+    for anomaly in anomaly_checks(trailing_history(wh, model_id, day), outcome):
+        checks[anomaly.name] = anomaly
+    record_validation(wh, model_id, day, outcome)
+    wh.replace_table("model_registry", model_registry_frame(registry))
+    wh.replace_partition(
+        "inference_log",
+        inference_log_frame(outcome.valid, spec, day),
+        {"model_id": model_id, "partition_date": day},
+    )
+    n_raw, n_valid, n_quarantined = raw_inferences.height, outcome.valid.height, outcome.quarantine.height
+    yield dg.Output(
+        outcome.valid,
+        output_name="validated_inferences",
+        metadata={
+            "row_count": dg.MetadataValue.int(n_valid),
+            "raw_rows": dg.MetadataValue.int(n_raw),
+            "quarantined_rows": dg.MetadataValue.int(n_quarantined),
+            "quality_score": dg.MetadataValue.float(round(outcome.quality_score, 4)),
+            "columns": dg.MetadataValue.text(", ".join(outcome.valid.columns)),
+        },
+    )
+    yield dg.Output(
+        outcome.quarantine,
+        output_name="quarantined_inferences",
+        metadata={
+            "row_count": dg.MetadataValue.int(n_quarantined),
+            "reasons": dg.MetadataValue.md(_reason_table(outcome.quarantine)),
+        },
+    )
+    for check in checks.values():
+        yield _check_result(check)
+    failed = [c for c in checks.values() if not c.passed]
+    if failed:
+        notifier.post_failed_checks(
+            model_id=model_id,
+            partition=context.partition_key,
+            asset="validated_inferences",
+            failed=failed,
+            run_url=settings.run_url(context.run_id),
+            log=context.log,
+        )
+
+
+@dg.multi_asset(
+    outs={
+        "validated_labels": dg.AssetOut(
+            group_name="validation",
+            kinds={"polars", "parquet"},
+            description="Labels of one model and prediction day: typed, deduplicated (latest label wins); "
+            "also loaded into the warehouse's `label_log`.",
+        ),
+        "quarantined_labels": dg.AssetOut(
+            group_name="validation", kinds={"polars", "parquet"}, description="Label rows that failed validation."
+        ),
+    },
+    partitions_def=date_model_partitions,
+    can_subset=False,
+)
+def validate_labels_asset(
+    context: dg.AssetExecutionContext, raw_labels: pl.DataFrame, warehouse: WarehouseResource, settings: InfranautSettings
+):  # type: ignore[no-untyped-def]
+    day, model_id = split_partition_key(context)
+    spec = settings.registry().model(model_id)
+    valid, quarantine, metrics = validate_labels(raw_labels, spec)
+    warehouse.get_warehouse().replace_partition(
+        "label_log", label_log_frame(valid, spec, model_id, day), {"model_id": model_id, "partition_date": day}
+    )
+    numeric = {k: v for k, v in metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    yield dg.Output(
+        valid,
+        output_name="validated_labels",
+        metadata={"row_count": dg.MetadataValue.int(valid.height), "raw_rows": raw_labels.height, **numeric},
+    )
+    yield dg.Output(
+        quarantine,
+        output_name="quarantined_labels",
+        metadata={"row_count": dg.MetadataValue.int(quarantine.height), "reasons": _reason_table(quarantine)},
+    )

@@ -1,0 +1,41 @@
+"""The Dagster entry point. Loaded lazily (``@dg.definitions``) so that environment variables are read
+when a process loads the code location, never at import time."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from infranaut_pipelines import jobs
+from infranaut_pipelines.assets import alerting, baseline, drift_report, features, ingestion, validation
+from infranaut_pipelines.assets.aggregation import aggregation_dbt_assets
+from infranaut_pipelines.executors import select_executor
+from infranaut_pipelines.registry import load_registry
+from infranaut_pipelines.resources import build_resources
+from infranaut_pipelines.schedules.nightly import DEFAULT_CRON, build_nightly_schedule
+from infranaut_pipelines.sensors import landing_sensor, run_failure
+from infranaut_pipelines.validation import check_rules
+
+
+def build_definitions() -> dg.Definitions:
+    registry = load_registry()  # fails fast, naming file/model/field, when the registry is invalid
+    check_rules(registry)  # malformed custom expectations fail here, not at 2 a.m.
+    alerting.validate_alert_config(registry)
+    return dg.Definitions(
+        assets=[
+            *dg.load_assets_from_modules([ingestion, validation, features, baseline, drift_report, alerting]),
+            aggregation_dbt_assets,
+        ],
+        asset_checks=[*alerting.asset_checks()],
+        jobs=[jobs.inference_pipeline_job, jobs.label_pipeline_job, jobs.nightly_report_job, jobs.update_baseline_job],
+        schedules=[build_nightly_schedule(os.environ.get("INFRANAUT_NIGHTLY_CRON", DEFAULT_CRON))],
+        sensors=[landing_sensor.build_landing_sensor(), run_failure.slack_on_run_failure],
+        resources=build_resources(),
+        executor=select_executor(),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

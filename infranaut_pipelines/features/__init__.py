@@ -1,0 +1,1 @@
+"""Feature engineering for monitored models (pure, no Dagster)."""

@@ -1,0 +1,1 @@
+"""Glue between the model registry and the drift engine (pure, no Dagster)."""
