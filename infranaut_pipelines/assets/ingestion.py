@@ -11,7 +11,7 @@ import dagster as dg
 import polars as pl
 
 from infranaut_pipelines.ingest.contract import BadDropKey, DropKind, drop_prefix, parse_drop_key
-from infranaut_pipelines.ingest.readers import UnreadableDrop, empty_frame, read_drop
+from infranaut_pipelines.ingest.readers import UnreadableDrop, raw_contract_schema, read_drop
 from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
@@ -49,7 +49,7 @@ def _ingest(
         frames.append(frame)
         files.append(obj.key)
     record_rejections(warehouse.get_warehouse(), rejections)
-    df = pl.concat(frames, how="vertical") if frames else empty_frame(spec, kind)
+    df = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=raw_contract_schema(spec, kind))
     with_errors = int(df.select(pl.col("_ingest_errors").list.len().gt(0).sum()).item()) if df.height else 0
     if not files:
         context.log.info(f"no readable {kind} drops for {model_id} on {day}: producing an empty partition")
