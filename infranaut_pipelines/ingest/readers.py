@@ -1,0 +1,206 @@
+"""Read one landing drop (parquet, csv, jsonl, optionally gzipped) into the raw contract.
+
+The raw contract (see :func:`infranaut_pipelines.ingest.coerce.contract_columns`) is the typed,
+registry-shaped frame every later stage reads, plus lineage (``_source_file``, ``_row_number``) and
+``_ingest_errors``: a list of per-row coercion problems, so a bad value is quarantined downstream
+rather than silently turned into a null.
+
+Files are scanned lazily and collected once, so a 2 GB drop is held in memory once (as the typed
+result), not as raw text and typed copy. Gzipped text is streamed to a temporary file first because
+polars cannot scan compressed CSV/NDJSON lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import shutil
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from infranaut_pipelines.ingest.coerce import ColumnRule, coerce_column, contract_columns
+from infranaut_pipelines.ingest.diagnose import UnreadableDrop, diagnose_failure
+from infranaut_pipelines.registry.schema import ModelSpec
+
+__all__ = [
+    "UnreadableDrop",
+    "DropReport",
+    "read_drop",
+    "read_drop_with_report",
+    "open_drop",
+    "iter_drop_batches",
+    "raw_contract_schema",
+]
+
+Kind = Literal["inferences", "labels"]
+LINEAGE_COLUMNS = ("_source_file", "_row_number", "_ingest_errors")
+
+
+@dataclass
+class DropReport:
+    """What reading a drop found besides the rows: shown to the team that made the drop."""
+
+    source_key: str
+    rows: int = 0
+    rows_with_errors: int = 0
+    extra_columns: list[str] = field(default_factory=list)  # in the file, not in the registry: dropped
+    missing_columns: list[str] = field(default_factory=list)  # in the registry, not in the file
+
+
+def raw_contract_schema(spec: ModelSpec, kind: Kind) -> pl.Schema:
+    """The exact output schema of :func:`read_drop` for this model and kind (also for empty frames)."""
+    cols = [(c.name, c.dtype) for c in contract_columns(spec, kind)]
+    cols += [("_source_file", pl.Utf8()), ("_row_number", pl.Int64()), ("_ingest_errors", pl.List(pl.Utf8()))]
+    return pl.Schema(cols)
+
+
+def _optimizations(fmt: str) -> pl.QueryOptFlags:
+    # Polars skips ragged-line detection for CSV columns it does not parse; parse them all so a row with
+    # more fields than the header fails loudly instead of losing the overflow.
+    return pl.QueryOptFlags(projection_pushdown=fmt != "csv")
+
+
+def _clean_header(names: list[str]) -> list[str]:
+    # Spreadsheet exports add a BOM and stray spaces around header names; neither is a different column.
+    return [n.lstrip("\ufeff").strip() for n in names]
+
+
+@contextlib.contextmanager
+def _decompressed(path: Path) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="infranaut-drop-") as tmp:
+        out = Path(tmp) / path.name.removesuffix(".gz")
+        try:
+            with gzip.open(path, "rb") as src, out.open("wb") as dst:
+                shutil.copyfileobj(src, dst, 4 * 1024 * 1024)
+        except EOFError:
+            raise UnreadableDrop("gzip stream is truncated (incomplete upload?)") from None
+        except (gzip.BadGzipFile, zlib.error, OSError) as exc:
+            raise UnreadableDrop(f"not a valid gzip file: {exc}") from None
+        if out.stat().st_size == 0:
+            raise UnreadableDrop("file is empty after gzip decompression")
+        yield out
+
+
+def _scan_source(path: Path, fmt: str, columns: list[ColumnRule]) -> pl.LazyFrame:
+    """A lazy frame over the file, columns as the file has them (text formats: all Utf8)."""
+    if fmt == "parquet":
+        return pl.scan_parquet(path)
+    if fmt == "csv":
+        lf = pl.scan_csv(path, infer_schema=False, with_column_names=_clean_header, raise_if_empty=True)
+        names = lf.collect_schema().names()
+        expected = {c.name for c in columns}
+        if not expected.intersection(names):
+            shown = ", ".join(names[:5])
+            raise UnreadableDrop(
+                f"CSV has no header row: the first line ({shown}) names none of the expected columns "
+                f"({', '.join(c.name for c in columns[:4])}, ...)"
+            )
+        return lf
+    # NDJSON keys may differ per line, so infer the key set over the whole file, then read every value as
+    # text: a number in one line and a string in the next must both reach coercion, not fail the read.
+    keys = pl.scan_ndjson(path, infer_schema_length=None).collect_schema().names()
+    names = list(dict.fromkeys(keys + [c.name for c in columns]))
+    lf = pl.scan_ndjson(path, schema={n: pl.Utf8 for n in names})
+    present = set(keys)
+    return lf.select([pl.col(n) for n in names if n in present])
+
+
+@contextlib.contextmanager
+def open_drop(path: Path, extension: str, spec: ModelSpec, kind: Kind, source_key: str) -> Iterator[
+    tuple[pl.LazyFrame, DropReport]
+]:
+    """A lazy frame in the raw contract, valid inside the ``with`` (a gzip drop's temp file lives there).
+
+    Collect it, sink it, or stream it with ``collect_batches``; polars errors raised while doing so
+    inside the block are not translated, and for CSV pass
+    ``optimizations=pl.QueryOptFlags(projection_pushdown=False)`` or ragged rows go unnoticed, so prefer
+    :func:`read_drop` / :func:`iter_drop_batches`.
+    """
+    with _open(path, extension, spec, kind, source_key) as (lf, report, _local, _fmt):
+        yield lf, report
+
+
+@contextlib.contextmanager
+def _open(path: Path, extension: str, spec: ModelSpec, kind: Kind, source_key: str) -> Iterator[
+    tuple[pl.LazyFrame, DropReport, Path, str]
+]:
+    path = Path(path)
+    ext = extension.lower()
+    fmt = {".parquet": "parquet", ".csv": "csv", ".csv.gz": "csv", ".jsonl": "jsonl", ".jsonl.gz": "jsonl"}.get(ext)
+    if fmt is None:
+        raise UnreadableDrop(f"unsupported file type {extension!r}")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableDrop(f"cannot open file: {exc.strerror}") from None
+    if size == 0:
+        raise UnreadableDrop("file is empty (0 bytes)")
+    columns = contract_columns(spec, kind)
+    with contextlib.ExitStack() as stack:
+        local = stack.enter_context(_decompressed(path)) if ext.endswith(".gz") else path
+        try:
+            src = _scan_source(local, fmt, columns)
+            schema = src.collect_schema()
+        except UnreadableDrop:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any reader failure becomes a user-facing reason
+            raise UnreadableDrop(diagnose_failure(local, fmt, exc)) from None
+        wanted = {c.name for c in columns}
+        report = DropReport(
+            source_key=source_key,
+            extra_columns=[n for n in schema.names() if n not in wanted],
+            missing_columns=[c.name for c in columns if c.name not in schema],
+        )
+        exprs, errors = [], []
+        for col in columns:
+            value, err = coerce_column(col, schema.get(col.name))
+            exprs.append(value)
+            errors.append(err)
+        lf = src.with_row_index("_row_number", offset=1).select(
+            *exprs,
+            pl.lit(source_key, dtype=pl.Utf8).alias("_source_file"),
+            pl.col("_row_number").cast(pl.Int64),
+            pl.concat_list(errors).list.drop_nulls().alias("_ingest_errors"),
+        )
+        yield lf, report, local, fmt
+
+
+def read_drop_with_report(
+    path: Path, extension: str, spec: ModelSpec, kind: Kind, source_key: str
+) -> tuple[pl.DataFrame, DropReport]:
+    """Read a whole drop into the raw contract; raise :class:`UnreadableDrop` if it cannot be read at all."""
+    with _open(path, extension, spec, kind, source_key) as (lf, report, local, fmt):
+        try:
+            df = lf.collect(engine="streaming", optimizations=_optimizations(fmt))
+        except Exception as exc:  # noqa: BLE001 - errors found mid-file (bad UTF-8 at byte N, bad JSON line)
+            # Diagnose against the (decompressed) text, whose byte offsets and lines the user can find.
+            raise UnreadableDrop(diagnose_failure(local, fmt, exc)) from None
+    report.rows = df.height
+    report.rows_with_errors = int((df["_ingest_errors"].list.len() > 0).sum())
+    return df, report
+
+
+def read_drop(path: Path, extension: str, spec: ModelSpec, kind: Kind, source_key: str) -> pl.DataFrame:
+    """The raw-contract frame of one drop (see module docstring); :func:`read_drop_with_report` adds the report."""
+    return read_drop_with_report(path, extension, spec, kind, source_key)[0]
+
+
+def iter_drop_batches(
+    path: Path, extension: str, spec: ModelSpec, kind: Kind, source_key: str, batch_rows: int = 1_000_000
+) -> Iterator[pl.DataFrame]:
+    """Stream a drop in raw-contract batches of about ``batch_rows`` rows, in file order.
+
+    For drops too big to hold typed in memory at once. An unreadable file raises :class:`UnreadableDrop`
+    before the first batch when detectable from the header/footer, else mid-stream.
+    """
+    with _open(path, extension, spec, kind, source_key) as (lf, _report, local, fmt):
+        try:
+            yield from lf.collect_batches(chunk_size=batch_rows, maintain_order=True, optimizations=_optimizations(fmt))
+        except Exception as exc:  # noqa: BLE001
+            raise UnreadableDrop(diagnose_failure(local, fmt, exc)) from None
