@@ -167,26 +167,40 @@ def _convert(raw: pl.Expr, src: pl.DataType, rule: Rule) -> pl.Expr:
     raise ValueError(f"unknown rule {rule!r}")
 
 
-def coerce_column(col: ColumnRule, src: pl.DataType | None) -> tuple[pl.Expr, pl.Expr]:
-    """(typed value, error message or null) for one contract column; ``src`` None = absent from the file."""
-    if src is None:
-        value = pl.lit(None, dtype=col.dtype)
-        err = pl.lit(f"column {col.name} missing from file") if col.required else pl.lit(None, dtype=pl.Utf8)
-        return value.alias(col.name), err
-    raw = pl.col(col.name)
-    is_str = src == pl.Utf8 or src == pl.Categorical
+def _present(raw: pl.Expr, src: pl.DataType) -> pl.Expr:
     present = raw.is_not_null()
-    if is_str:
+    if src == pl.Utf8 or src == pl.Categorical:
         present = present & (raw.cast(pl.Utf8) != "")  # "" from JSON/parquet is missing, like an empty CSV cell
     if src.is_float():
         present = present & raw.is_not_nan()  # NaN from a parquet float is a missing value, not a bad one
+    return present
+
+
+def coerce_value(col: ColumnRule, src: pl.DataType | None) -> pl.Expr:
+    """The typed value of a contract column (null where absent or not coercible), named ``col.name``."""
+    if src is None:
+        return pl.lit(None, dtype=col.dtype).alias(col.name)
+    raw = pl.col(col.name)
+    if col.rule == "str" and src == pl.Utf8:
+        return (pl.when(_present(raw, src)).then(raw) if col.nonnull else raw).alias(col.name)
+    return pl.when(_present(raw, src)).then(_convert(raw, src, col.rule)).otherwise(None).cast(col.dtype).alias(col.name)
+
+
+def coerce_error(col: ColumnRule, src: pl.DataType | None, value: pl.Expr) -> pl.Expr:
+    """The row's problem with this column (Utf8) or null, given the raw column and its coerced ``value``.
+
+    ``value`` should be a column computed in an earlier step: inlining the conversion here would make
+    polars evaluate the (costly) parse twice.
+    """
     no_error = pl.lit(None, dtype=pl.Utf8)
+    if src is None:
+        return pl.lit(f"column {col.name} missing from file") if col.required else no_error
+    raw = pl.col(col.name)
+    present = _present(raw, src)
     if col.rule == "str" and src == pl.Utf8:
         # Nothing can fail to coerce: skip the masks (string columns dominate parquet read cost).
-        value = pl.when(present).then(raw) if col.nonnull else raw
-        err = pl.when(~present).then(pl.lit(f"{col.name}: missing")).otherwise(no_error) if col.nonnull else no_error
-        return value.alias(col.name), err
-    value = pl.when(present).then(_convert(raw, src, col.rule)).otherwise(None).cast(col.dtype)
+        return pl.when(~present).then(pl.lit(f"{col.name}: missing")).otherwise(no_error) if col.nonnull else no_error
+    is_str = src == pl.Utf8 or src == pl.Categorical
     # Quote only the bad values: formatting is evaluated on every row, so build it from a mostly-null column.
     bad = pl.when(present & value.is_null()).then(raw.cast(pl.Utf8, strict=False).str.slice(0, _MAX_SHOWN))
     shown = pl.concat_str([pl.lit("'"), bad, pl.lit("'")]) if is_str else bad
@@ -195,4 +209,10 @@ def coerce_column(col: ColumnRule, src: pl.DataType | None) -> tuple[pl.Expr, pl
     )
     if col.nonnull:
         err = err.when(~present).then(pl.lit(f"{col.name}: missing"))
-    return value.alias(col.name), err.otherwise(no_error)
+    return err.otherwise(no_error)
+
+
+def coerce_column(col: ColumnRule, src: pl.DataType | None) -> tuple[pl.Expr, pl.Expr]:
+    """(typed value, error) in one step: convenient for small frames; readers use the two-step form."""
+    value = coerce_value(col, src)
+    return value, coerce_error(col, src, value)
