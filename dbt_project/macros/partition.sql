@@ -1,0 +1,38 @@
+{#- The partition being built comes from dbt vars set by Dagster. They are validated here (not trusted) because
+    they are spliced into SQL; at parse time (execute = false) a placeholder keeps the SQL parseable. -#}
+
+{% macro partition_model_id() %}
+  {%- set value = var('model_id', none) -%}
+  {%- if not execute -%}{{ return('__parse__') }}{%- endif -%}
+  {%- if value is none or not modules.re.match('^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$', value | string) -%}
+    {{ exceptions.raise_compiler_error(
+        "var 'model_id' must be set to a model id (letters, digits, '_' or '-'), got " ~ (value | string)
+        ~ ". Run with --vars '{partition_date: YYYY-MM-DD, model_id: <id>}'.") }}
+  {%- endif -%}
+  {{ return(value | string) }}
+{% endmacro %}
+
+{% macro partition_date() %}
+  {%- set value = var('partition_date', none) -%}
+  {%- if not execute -%}{{ return('2000-01-01') }}{%- endif -%}
+  {%- if value is none or not modules.re.match('^\d{4}-\d{2}-\d{2}$', value | string) -%}
+    {{ exceptions.raise_compiler_error(
+        "var 'partition_date' must be set to a date YYYY-MM-DD, got " ~ (value | string)
+        ~ ". Run with --vars '{partition_date: YYYY-MM-DD, model_id: <id>}'.") }}
+  {%- endif -%}
+  {{ return(value | string) }}
+{% endmacro %}
+
+{% macro partition_filter(alias=none) %}
+  {%- set p = (alias ~ '.') if alias else '' -%}
+  {{ p }}model_id = '{{ infranaut.partition_model_id() }}'
+  and {{ p }}partition_date = cast('{{ infranaut.partition_date() }}' as date)
+{%- endmacro %}
+
+{#- Pre-hook of every aggregation model: drop the partition's old rows in the same transaction as the insert,
+    so a re-run replaces its slice, including when the re-run yields no rows at all. -#}
+{% macro delete_current_partition() %}
+  {%- if execute and is_incremental() -%}
+    delete from {{ this }} where {{ infranaut.partition_filter() }}
+  {%- endif -%}
+{% endmacro %}

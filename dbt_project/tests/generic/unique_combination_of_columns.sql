@@ -1,0 +1,7 @@
+{#- Like dbt_utils.unique_combination_of_columns, without the package (no network at build time). -#}
+{% test unique_combination_of_columns(model, combination_of_columns) %}
+select {{ combination_of_columns | join(', ') }}, count(*) as n_rows
+from {{ model }}
+group by {{ combination_of_columns | join(', ') }}
+having count(*) > 1
+{% endtest %}

@@ -1,0 +1,56 @@
+"""Aggregation: the dbt models (dbt_project/) as partitioned Dagster assets.
+
+One step runs ``dbt build`` for one (day, model) partition: the models read only that slice of the
+warehouse and replace only that slice of their tables, and the dbt tests run right after as asset checks.
+The dbt target follows the ``warehouse`` resource's URL, so there is nothing dbt-specific to configure.
+"""
+
+# No `from __future__ import annotations` here: @dbt_assets validates the `context` hint and cannot resolve
+# a postponed (string) annotation.
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
+
+from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
+from infranaut_pipelines.resources.dbt import dbt_env_for_warehouse, dbt_environment, dbt_project
+
+AGGREGATION_GROUP = "aggregation"
+
+
+class InfranautDbtTranslator(DagsterDbtTranslator):
+    """Models go to the ``aggregation`` group; sources map to the assets that write them through the
+    ``meta.dagster.asset_key`` in dbt_project/models/sources.yml (handled by the base class)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "model":
+            return AGGREGATION_GROUP
+        return super().get_group_name(dbt_resource_props)
+
+
+_project = dbt_project()
+
+
+@dbt_assets(
+    manifest=_project.manifest_path,
+    project=_project,
+    name="aggregation_dbt_assets",
+    partitions_def=date_model_partitions,
+    dagster_dbt_translator=InfranautDbtTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
+    required_resource_keys={"dbt", "warehouse"},
+    # A DuckDB file has a single writer: give the pool a limit of 1 on DuckDB deployments.
+    pool="warehouse_dbt",
+)
+def aggregation_dbt_assets(context: dg.AssetExecutionContext) -> Iterator[Any]:
+    day, model_id = split_partition_key(context)
+    dbt_vars = {"partition_date": day.isoformat(), "model_id": model_id}
+    env = dbt_env_for_warehouse(context.resources.warehouse.url)
+    context.log.info(f"dbt target {env['INFRANAUT_DBT_TARGET']!r} for partition {dbt_vars}")
+    with dbt_environment(env):
+        # The subprocess starts inside cli() and keeps the environment it was spawned with.
+        invocation = context.resources.dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+    yield from invocation.stream()
