@@ -109,6 +109,8 @@ def _segments(frame: pd.DataFrame, plan: tuple[str, ...]) -> list[Segment]:
         return [Segment(0, len(frame), plan[0])]
     noon = frame["timestamp"].iloc[0].normalize() + pd.Timedelta(hours=12)
     cut = int((frame["timestamp"] < noon).sum())  # timestamps are sorted: the morning rows come first
+    if cut in (0, len(frame)):
+        return [Segment(0, len(frame), plan[0])]  # never write an empty file
     return [Segment(0, cut, plan[0]), Segment(cut, len(frame), plan[1])]
 
 

@@ -67,7 +67,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _fraud_features(n: int, rng: np.random.Generator, drift: bool) -> dict[str, np.ndarray]:
-    amount = rng.lognormal(mean=3.6, sigma=1.0, size=n) * (1.8 if drift else 1.0)
+    amount = rng.lognormal(mean=3.7, sigma=0.85, size=n) * (1.8 if drift else 1.0)
     merchant = rng.choice(MERCHANTS, size=n, p=MERCHANT_P_DRIFT if drift else MERCHANT_P)
     user = rng.integers(1, 60_000, size=n)
     email = np.array([f"user{u}@example.com" for u in user], dtype=object)
@@ -87,7 +87,7 @@ def _fraud_features(n: int, rng: np.random.Generator, drift: bool) -> dict[str, 
 def _fraud_logit(f: dict[str, np.ndarray]) -> np.ndarray:
     m = f["merchant_category"]
     return (
-        -4.9
+        -4.6
         + 0.9 * np.log(f["amount"] / 40.0)
         + 1.5 * np.isin(m, ("electronics", "online"))
         + 0.8 * (m == "travel")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 
@@ -24,7 +25,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> tuple[
     return store, write_demo_drops(store, registry)  # type: ignore[return-value]
 
 
-def _read_drop(store: LocalStore, key: str) -> pd.DataFrame:
+@functools.lru_cache(maxsize=256)
+def _read_cached(store: LocalStore, key: str) -> pd.DataFrame:
     data = store.read_bytes(key)
     if key.endswith(".parquet"):
         return pd.read_parquet(io.BytesIO(data))
@@ -38,4 +40,4 @@ def _read_drop(store: LocalStore, key: str) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def read_drop():
     """Read a drop the plain way (pandas); a CSV column with an unparseable cell stays text."""
-    return _read_drop
+    return lambda store, key: _read_cached(store, key).copy()
