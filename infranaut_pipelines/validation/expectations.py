@@ -1,0 +1,169 @@
+"""The Great Expectations side: one suite per model, built from the registry and cached.
+
+GX gives the per-expectation evidence (counts, a few failing values) in the form people already
+know from Data Docs; routing itself is done in polars (see routing.py), from the same rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import polars as pl
+
+from infranaut_pipelines.registry.schema import ModelSpec, Registry
+from infranaut_pipelines.validation.rules import (
+    SCHEMA_ERRORS_COL,
+    TS_MAX_PARAM,
+    TS_MIN_PARAM,
+    Context,
+    Rule,
+    builtin_rules,
+    custom_rule,
+    expected_schema,
+)
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+import great_expectations as gx  # noqa: E402
+import great_expectations.execution_engine.pandas_execution_engine as _gx_pandas  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+from great_expectations.expectations.registry import get_expectation_impl  # noqa: E402
+from great_expectations.expectations.row_conditions import Column  # noqa: E402
+
+# GX fingerprints every in-memory batch by hashing the whole DataFrame (md5 over
+# hash_pandas_object): about a second per 1M rows, for a marker we never read. Skip it.
+_gx_pandas.HASH_THRESHOLD = 0
+
+PARTIAL_EXAMPLES = 5
+
+
+@dataclass
+class Suite:
+    model_id: str
+    suite: Any  # gx.ExpectationSuite
+    rules: dict[str, Rule]  # rule name -> rule, for mapping results back
+    columns: list[str]  # columns the suite reads: the only ones converted to pandas
+
+
+def _column_names(spec: ModelSpec) -> set[str]:
+    return set(expected_schema(spec))
+
+
+def _make(spec: ModelSpec, rule: Rule) -> Any:
+    """Instantiate the expectation, turning every GX complaint into a message naming model and rule."""
+    where = f"model {spec.id!r}, rule {rule.name!r}"
+    try:
+        cls = get_expectation_impl(rule.expectation)
+    except Exception:
+        raise ValueError(f"{where}: unknown Great Expectations expectation type {rule.expectation!r}") from None
+    kwargs = {k: v for k, v in rule.kwargs.items()}
+    fields = getattr(cls, "__fields__", {}) or getattr(cls, "model_fields", {})
+    if rule.column is not None:
+        if rule.column not in _column_names(spec) and rule.column != SCHEMA_ERRORS_COL:
+            raise ValueError(f"{where}: column {rule.column!r} is not a feature, the prediction or a standard column")
+        if "column" not in fields:
+            raise ValueError(f"{where}: expectation {rule.expectation!r} does not take a 'column'")
+        kwargs["column"] = rule.column
+    elif "column" in fields and getattr(fields["column"], "required", False):
+        raise ValueError(f"{where}: expectation {rule.expectation!r} needs a 'column'")
+    if rule.only_ok_rows:
+        kwargs["row_condition"] = Column("status") == "ok"
+    kwargs["meta"] = {"check": rule.check, "rule": rule.name, "severity": rule.severity}
+    try:
+        return cls(**kwargs)
+    except Exception as exc:  # pydantic: missing/unknown/ill-typed kwargs
+        msg = " ".join(str(exc).split())
+        raise ValueError(f"{where}: invalid kwargs for {rule.expectation!r}: {msg}") from None
+
+
+def _build(spec: ModelSpec) -> Suite:
+    rules = builtin_rules(spec)
+    names = [r.name for r in rules]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"model {spec.id!r}: duplicate rule names {dupes} (custom rule names must be unique)")
+    _context()  # GX suites need an active context even when never saved
+    suite = gx.ExpectationSuite(name=f"infranaut.{spec.id}")
+    columns: list[str] = []
+    for r in rules:
+        suite.add_expectation(_make(spec, r))
+        for c in (r.column, "status" if r.only_ok_rows else None):
+            if c and c not in columns:
+                columns.append(c)
+    return Suite(spec.id, suite, {r.name: r for r in rules}, columns)
+
+
+_CACHE: dict[str, Suite] = {}
+
+
+def build_suite(spec: ModelSpec) -> Suite:
+    """The model's suite, built once per registry entry (keyed by its full content, so edits rebuild)."""
+    key = spec.model_dump_json()
+    with _GX_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = _build(spec)
+        return _CACHE[key]
+
+
+def check_rules(registry: Registry) -> None:
+    """Build every model's suite; raise ValueError naming model and rule on the first bad rule.
+
+    Meant for definitions load, so a typo in a custom rule fails the deploy instead of a nightly run.
+    """
+    for spec in registry.models:
+        for r in spec.validation.rules:
+            _make(spec, custom_rule(spec, r))
+        build_suite(spec)
+
+
+def to_gx_frame(df: pl.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Only the columns the suite reads. Numbers/timestamps go over as numpy (GX's vectorised paths);
+    strings stay Arrow-backed: converting 1M Python str objects would cost more than all of GX."""
+    sub = df.select(columns).with_columns(
+        pl.col(SCHEMA_ERRORS_COL).list.join("; ").replace("", None) if SCHEMA_ERRORS_COL in columns else []
+    )
+    strings = [c for c, t in sub.schema.items() if t == pl.Utf8]
+    out = sub.drop(strings).to_pandas()
+    for c in strings:
+        out[c] = sub[c].to_pandas(use_pyarrow_extension_array=True)
+    return out[columns]
+
+
+_GX_LOCK = threading.RLock()
+_STATE: dict[str, Any] = {}
+
+
+def _context() -> Any:
+    """One ephemeral (in-memory) context per process: nothing written to disk, no progress bars."""
+    with _GX_LOCK:
+        if "ctx" not in _STATE:
+            ctx = gx.get_context(mode="ephemeral")
+            ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+            asset = ctx.data_sources.add_pandas("infranaut_batches").add_dataframe_asset("batch")
+            _STATE["ctx"] = ctx
+            _STATE["batch_def"] = asset.add_batch_definition_whole_dataframe("whole")
+        return _STATE["ctx"]
+
+
+def _batch_definition() -> Any:
+    _context()
+    return _STATE["batch_def"]
+
+
+def run_suite(suite: Suite, frame: pd.DataFrame, ctx: Context) -> list[Any]:
+    """Validate the frame; returns GX ExpectationValidationResults (one per expectation)."""
+    params = {TS_MIN_PARAM: ctx.start.isoformat(), TS_MAX_PARAM: ctx.end.isoformat()}
+    with _GX_LOCK:  # one ephemeral context per process; GX is not documented as thread-safe
+        batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(
+            suite.suite,
+            result_format={"result_format": "BASIC", "partial_unexpected_count": PARTIAL_EXAMPLES},
+            expectation_parameters=params,
+        )
+    return list(result.results)
