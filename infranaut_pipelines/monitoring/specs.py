@@ -12,6 +12,8 @@ def drift_columns(spec: ModelSpec) -> list[ColumnSpec]:
     """Features by declared type (bool is categorical), then the prediction, with registry overrides."""
     cols: list[ColumnSpec] = []
     for f in spec.features:
+        if not f.drift:
+            continue
         o = spec.drift.columns.get(f.name)
         cols.append(
             ColumnSpec(

@@ -32,6 +32,8 @@ class FeatureSpec(_Strict):
     allow_new_values: bool = True
     nullable: bool = True
     sensitive: bool = False
+    # Identifiers (emails, ids) change every day by nature; comparing their distributions is noise.
+    drift: bool = True
     description: str = ""
 
     @property
