@@ -1,0 +1,284 @@
+"""Alert rules from YAML: defaults, per-model overrides, routing, escalation and maintenance windows.
+
+Parsed with pydantic (``extra="forbid"``) at definitions load, so a typo in a metric name, an operator or a
+model id fails the code location with a message naming the file, the rule and the model, instead of a rule
+that silently never fires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from infranaut_pipelines.registry.schema import AlertRouting, Registry
+
+RULES_ENV_VAR = "INFRANAUT_ALERT_RULES"
+
+Severity = Literal["info", "warning", "critical"]
+SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
+Operator = Literal[">", ">=", "<", "<=", "==", "!="]
+
+# metric -> (what it measures, per-subject?) ; per-subject metrics yield one finding per feature/check.
+METRICS: dict[str, tuple[str, bool]] = {
+    "dataset_drift_share": ("share of drifted features (0-1)", False),
+    "dataset_drift": ("dataset drift flag (1 = drifted)", False),
+    "feature_drift": ("normalised per-feature drift score (>= 1 means over its threshold)", True),
+    "prediction_drift_score": ("prediction drift score", False),
+    "prediction_drifted": ("prediction drift flag (1 = drifted)", False),
+    "quality_score": ("data quality score (0-1)", False),
+    "failed_check": ("a failed data check (1 per check)", True),
+    "failed_checks_count": ("number of failed data checks", False),
+    "latency_p95_ms": ("p95 serving latency in ms", False),
+    "error_rate": ("serving error rate (0-1)", False),
+    "performance_drop": ("relative drop of the labelled metric vs its baseline", False),
+    "estimated_performance_drop": ("relative drop of the label-free estimate vs its baseline", False),
+    "hours_since_last_drop": ("hours since the last prediction drop arrived", False),
+}
+SLA_METRICS = {"latency_p95_ms", "error_rate"}
+FRESHNESS_METRICS = {"hours_since_last_drop"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rule(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,80}$")
+    metric: str
+    operator: Operator
+    # A number, or "sla" for latency/error rate: the model's own SLA limit from the registry.
+    threshold: float | Literal["sla"]
+    severity: Severity = "warning"
+    # Explicit Slack channel; otherwise the model's route for the severity, then the registry's channels.
+    route: str | None = None
+    # Glob patterns on the subject (feature or check name) of per-subject metrics.
+    subjects: list[str] | None = None
+    # For failed_check: only checks with these severities (e.g. ["ERROR"]); case-insensitive.
+    check_severities: list[str] | None = None
+    description: str = ""
+    enabled: bool = True
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, v: str) -> str:
+        if v not in METRICS:
+            raise ValueError(f"unknown metric {v!r} (known: {sorted(METRICS)})")
+        return v
+
+    @field_validator("route")
+    @classmethod
+    def _route(cls, v: str | None) -> str | None:
+        return _check_channel(v)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Rule":
+        if self.threshold == "sla" and self.metric not in SLA_METRICS:
+            raise ValueError(f"threshold 'sla' is only allowed for {sorted(SLA_METRICS)}")
+        per_subject = METRICS[self.metric][1]
+        if self.subjects is not None and not per_subject:
+            raise ValueError(f"'subjects' only applies to per-subject metrics (feature_drift, failed_check)")
+        if self.check_severities is not None and self.metric != "failed_check":
+            raise ValueError("'check_severities' only applies to metric 'failed_check'")
+        return self
+
+    @property
+    def is_freshness(self) -> bool:
+        return self.metric in FRESHNESS_METRICS
+
+
+def _check_channel(v: str | None) -> str | None:
+    # Channel names (#name) or ids (C0123...); anything else is likely a pasted URL or token.
+    if v is not None and not re.fullmatch(r"#[a-z0-9_\-.]{1,80}|[CGD][A-Z0-9]{6,20}", v):
+        raise ValueError(f"channel {v!r} is not a '#channel-name' or a channel id")
+    return v
+
+
+class Routes(_Strict):
+    info: str | None = None
+    warning: str | None = None
+    critical: str | None = None
+
+    @field_validator("info", "warning", "critical")
+    @classmethod
+    def _c(cls, v: str | None) -> str | None:
+        return _check_channel(v)
+
+
+class Escalation(_Strict):
+    # Still open after this many evaluations (distinct partitions) -> one level up, one message.
+    after_evaluations: int = Field(default=3, ge=1)
+
+
+class MaintenanceWindow(_Strict):
+    model: str  # a model id or "*"
+    start: dt.datetime
+    end: dt.datetime
+    rule: str | None = None
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "MaintenanceWindow":
+        if _utc(self.start) >= _utc(self.end):
+            raise ValueError("maintenance window 'start' must be before 'end'")
+        return self
+
+    def covers(self, model_id: str, rule: str, at: dt.datetime) -> bool:
+        if self.model not in ("*", model_id) or (self.rule is not None and self.rule != rule):
+            return False
+        return _utc(self.start) <= _utc(at) < _utc(self.end)
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    """Naive datetimes are taken as UTC (what the YAML examples and the warehouse use)."""
+    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    source: str
+    defaults: tuple[Rule, ...]
+    per_model: dict[str, tuple[Rule, ...]]
+    routes: dict[str, Routes]
+    routing: dict[str, AlertRouting]
+    escalation: Escalation
+    escalation_per_model: dict[str, Escalation]
+    maintenance_windows: tuple[MaintenanceWindow, ...] = ()
+    fallback_routing: AlertRouting = field(default_factory=AlertRouting)
+
+    def rules_for(self, model_id: str) -> tuple[Rule, ...]:
+        return tuple(r for r in self.per_model.get(model_id, self.defaults) if r.enabled)
+
+    def rule(self, model_id: str, name: str) -> Rule | None:
+        return next((r for r in self.per_model.get(model_id, self.defaults) if r.name == name), None)
+
+    def escalate_after(self, model_id: str) -> int:
+        return self.escalation_per_model.get(model_id, self.escalation).after_evaluations
+
+    def channel(self, model_id: str, severity: str, rule: Rule | None = None) -> str:
+        if rule is not None and rule.route:
+            return rule.route
+        routes = self.routes.get(model_id)
+        if routes is not None and getattr(routes, severity):
+            return getattr(routes, severity)
+        routing = self.routing.get(model_id, self.fallback_routing)
+        if severity == "critical" and routing.critical_channel:
+            return routing.critical_channel
+        return routing.slack_channel
+
+
+class _ModelSection(_Strict):
+    rules: list[dict[str, Any]] = []
+    disable: list[str] = []
+    routes: Routes = Routes()
+    escalation: Escalation | None = None
+
+
+class _File(_Strict):
+    defaults: list[dict[str, Any]] = []
+    models: dict[str, _ModelSection] = {}
+    escalation: Escalation = Escalation()
+    maintenance_windows: list[MaintenanceWindow] = []
+
+
+def default_rules_path() -> Path:
+    return Path(str(resources.files("infranaut_pipelines") / "config" / "alert_rules.yaml"))
+
+
+def rules_path() -> Path:
+    override = os.environ.get(RULES_ENV_VAR)
+    return Path(override) if override else default_rules_path()
+
+
+def _fmt(exc: ValidationError) -> str:
+    return "; ".join(
+        (f"field {'.'.join(str(p) for p in e['loc'])!r}: " if e["loc"] else "") + e["msg"] for e in exc.errors()
+    )
+
+
+def _rule(raw: Any, source: str, where: str) -> Rule:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{source}: {where}: each rule must be a mapping, got {raw!r}")
+    name = raw.get("name", "<unnamed>")
+    try:
+        return Rule.model_validate(raw)
+    except ValidationError as exc:
+        raise ValueError(f"{source}: {where}, rule {name!r}: {_fmt(exc)}") from None
+
+
+def parse_rules(text: str, registry: Registry, source: str = "<string>") -> RuleSet:
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{source}: expected a mapping with 'defaults' and 'models'")
+    models_raw = raw.get("models") or {}
+    if not isinstance(models_raw, dict):
+        raise ValueError(f"{source}: 'models' must be a mapping of model id -> overrides")
+    # Validate rules one by one first so the error names the rule and the model.
+    defaults = [_rule(r, source, "defaults") for r in raw.get("defaults") or []]
+    known = set(registry.model_ids)
+    for model_id, section in models_raw.items():
+        if model_id not in known:
+            raise ValueError(f"{source}: model {model_id!r} is not in the registry (known: {sorted(known)})")
+    try:
+        parsed = _File.model_validate(raw)
+    except ValidationError as exc:
+        raise ValueError(f"{source}: invalid alert rules: {_fmt(exc)}") from None
+    _unique([r.name for r in defaults], source, "defaults")
+    by_name = {r.name: r for r in defaults}
+    per_model: dict[str, tuple[Rule, ...]] = {}
+    for model_id, section in parsed.models.items():
+        where = f"model {model_id!r}"
+        merged = dict(by_name)
+        _unique([str(r.get("name")) for r in section.rules], source, where)
+        for override in section.rules:
+            base = by_name.get(override.get("name"))
+            # A same-named entry overrides only the fields it gives; a new name must be a complete rule.
+            data = {**base.model_dump(exclude_defaults=True), **override} if base else override
+            merged[str(override.get("name"))] = _rule(data, source, where)
+        for name in section.disable:
+            if name not in merged:
+                raise ValueError(f"{source}: {where}: 'disable' names unknown rule {name!r}")
+            merged[name] = merged[name].model_copy(update={"enabled": False})
+        per_model[model_id] = tuple(merged.values())
+    for i, w in enumerate(parsed.maintenance_windows):
+        if w.model != "*" and w.model not in known:
+            raise ValueError(f"{source}: maintenance window #{i}: model {w.model!r} is not in the registry")
+        rules = per_model.get(w.model, tuple(defaults)) if w.model != "*" else tuple(defaults)
+        if w.rule is not None and w.model != "*" and w.rule not in {r.name for r in rules}:
+            raise ValueError(f"{source}: maintenance window #{i}, model {w.model!r}: unknown rule {w.rule!r}")
+    return RuleSet(
+        source=source,
+        defaults=tuple(defaults),
+        per_model=per_model,
+        routes={m: s.routes for m, s in parsed.models.items()},
+        routing={m.id: m.alerts for m in registry.models},
+        escalation=parsed.escalation,
+        escalation_per_model={m: s.escalation for m, s in parsed.models.items() if s.escalation},
+        maintenance_windows=tuple(parsed.maintenance_windows),
+    )
+
+
+def _unique(names: list[str], source: str, where: str) -> None:
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"{source}: {where}: duplicate rule names {dupes}")
+
+
+def load_rules(path: str | Path | None, registry: Registry) -> RuleSet:
+    """Load and validate the rules file (``$INFRANAUT_ALERT_RULES`` or the shipped defaults if ``path`` is None)."""
+    p = Path(path) if path else rules_path()
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read alert rules {p}: {exc}") from None
+    return parse_rules(text, registry, str(p))
