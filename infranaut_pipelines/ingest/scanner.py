@@ -17,7 +17,11 @@ growing forever). On S3, ``LastModified`` is when the upload started, so ``lookb
 longest upload plus the sensor interval; for a local landing folder, do not copy files in with their
 old mtime preserved (``cp -p``, ``rsync -t/-a``): touch them, or re-run the partition by hand.
 The cursor's size is bounded by the number of objects written within one ``lookback`` (plus the list
-of known models), not by the bucket.
+of known models and the drops waiting for their day), not by the bucket.
+
+Drops for a day after ``now``'s UTC date but within ``max_future_days`` (a team in UTC+10 uploading
+"today's" file) are *pending*: kept in the cursor and requested on the first tick on or after their day,
+because that day's partition does not exist yet. Further in the future, they are rejected.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ class ScanCursor:
     known_models: set[str] = field(default_factory=set)
     # The floor never moves back: widening ``lookback`` must not re-admit objects already pruned from ``seen``.
     min_floor: dt.datetime | None = None
+    # Accepted drops whose day has not started yet (see the module docstring).
+    pending: list[ObjectInfo] = field(default_factory=list)
 
     @property
     def floor(self) -> dt.datetime | None:
@@ -62,6 +68,7 @@ class ScanCursor:
                 # Compact: key, token, epoch microseconds. Sorted so equal cursors serialise equally.
                 "seen": sorted([k, t, _to_us(lm)] for (k, t), lm in self.seen.items()),
                 "models": sorted(self.known_models),
+                "pending": [[o.key, o.size, o.etag, _to_us(o.last_modified), o.version_id] for o in self.pending],
             },
             separators=(",", ":"),
         )
@@ -82,6 +89,7 @@ class ScanCursor:
             seen={(k, t): _from_us(us) for k, t, us in raw.get("seen", [])},
             known_models=set(raw.get("models", [])),
             min_floor=dt.datetime.fromisoformat(floor) if floor else None,
+            pending=[ObjectInfo(k, size, etag, _from_us(us), vid) for k, size, etag, us, vid in raw.get("pending", [])],
         )
 
 
@@ -134,7 +142,9 @@ def run_key_for(kind: str, model_id: str, day: dt.date, objects: Iterable[Object
     return f"{kind}:{model_id}:{day.isoformat()}:{digest.hexdigest()[:20]}"
 
 
-def _classify(obj: ObjectInfo, registry_ids: set[str], last_day: dt.date) -> tuple[tuple[str, str, dt.date] | None, str]:
+def _classify(
+    obj: ObjectInfo, registry_ids: set[str], last_day: dt.date, first_day: dt.date | None
+) -> tuple[tuple[str, str, dt.date] | None, str]:
     """((kind, model, day), "") for a good drop, or (None, reason) for a reject."""
     try:
         drop = parse_drop_key(obj.key)
@@ -144,6 +154,8 @@ def _classify(obj: ObjectInfo, registry_ids: set[str], last_day: dt.date) -> tup
         return None, f"model {drop.model_id!r} is not in the model registry; register it, then re-upload"
     if drop.date > last_day:
         return None, f"dt={drop.partition_date} is in the future (more than allowed past today, {last_day} UTC)"
+    if first_day is not None and drop.date < first_day:
+        return None, f"dt={drop.partition_date} is before the first partition day ({first_day})"
     if obj.size == 0:
         return None, "empty (0-byte) object"
     return (drop.kind, drop.model_id, drop.date), ""
@@ -155,16 +167,20 @@ def scan(
     registry: Registry,
     now: dt.datetime,
     max_future_days: int = 1,
+    first_day: dt.date | None = None,
 ) -> ScanResult:
     """New drops grouped by partition, rejects with reasons, first-seen models, and the next cursor.
 
     Rejected objects are remembered like accepted ones, so each bad (key, version) is reported once.
+    Requests are only made for days up to ``now``'s UTC date; later days wait in ``cursor.pending``.
+    ``first_day``: drops for earlier days are rejected (they have no partition).
     """
     floor = cursor.floor
     seen = cursor.seen
     registry_ids = set(registry.model_ids)
-    last_day = (now.astimezone(dt.timezone.utc) + dt.timedelta(days=max_future_days)).date()
     now = now.astimezone(dt.timezone.utc)
+    today = now.date()
+    last_day = today + dt.timedelta(days=max_future_days)
     high_water = cursor.high_water
     fresh: dict[tuple[str, str], dt.datetime] = {}
     groups: dict[tuple[str, str, dt.date], list[ObjectInfo]] = {}
@@ -179,17 +195,26 @@ def scan(
         if ident in seen or ident in fresh:
             continue
         fresh[ident] = lm
-        where, reason = _classify(obj, registry_ids, last_day)
+        where, reason = _classify(obj, registry_ids, last_day, first_day)
         if where is None:
             rejects.append(ScanReject(obj.key, reason, now, obj.version_token, *_key_hints(obj.key)))
         else:
             groups.setdefault(where, []).append(obj)
 
+    for held in cursor.pending:
+        drop = parse_drop_key(held.key)
+        if drop.model_id not in registry_ids:  # unregistered while it waited
+            reason = f"model {drop.model_id!r} is not in the model registry; register it, then re-upload"
+            rejects.append(ScanReject(held.key, reason, now, held.version_token, drop.model_id, drop.partition_date))
+            continue
+        groups.setdefault((drop.kind, drop.model_id, drop.date), []).append(held)
+    pending = [o for (_, _, day), objs in groups.items() if day > today for o in objs]
     requests = [
         PartitionRequest(kind, model, day, tuple(objs), run_key_for(kind, model, day, objs))  # type: ignore[arg-type]
         for (kind, model, day), objs in sorted(groups.items())
+        if day <= today
     ]
-    new_models = sorted({model for (_, model, _) in groups} - cursor.known_models)
+    new_models = sorted({r.model_id for r in requests} - cursor.known_models)
     if high_water is not None and high_water > now:
         # A clock-skewed mtime in the future must not drag the floor past drops that are still arriving.
         high_water = max(now, cursor.high_water) if cursor.high_water else now
@@ -198,6 +223,7 @@ def scan(
         lookback=cursor.lookback,
         known_models=cursor.known_models | set(new_models),
         min_floor=floor,
+        pending=sorted(pending, key=lambda o: (o.key, o.version_token)),
     )
     new_floor = next_cursor.floor
     next_cursor.seen = {i: lm for i, lm in {**seen, **fresh}.items() if new_floor is None or lm >= new_floor}

@@ -79,8 +79,10 @@ def test_cursor_is_bounded_and_old_objects_are_not_rerequested(registry) -> None
     cur = ScanCursor(lookback=dt.timedelta(minutes=30))
     listing: list[ObjectInfo] = []
     for hour in range(48):  # two days of hourly drops, all listed every tick
-        listing.append(obj(f"inferences/fraud_detector/dt=2026-11-20/h{hour:02d}.csv", minutes_ago=(47 - hour) * 60))
-        result = scan(listing, roundtrip(cur), registry, NOW - dt.timedelta(minutes=(47 - hour) * 60), max_future_days=3)
+        tick = NOW - dt.timedelta(hours=47 - hour)
+        key = f"inferences/fraud_detector/dt={tick.date()}/h{hour:02d}.csv"
+        listing.append(obj(key, minutes_ago=(47 - hour) * 60))
+        result = scan(listing, roundtrip(cur), registry, tick)
         assert [[o.key for o in r.objects] for r in result.requests] == [[listing[-1].key]]
         cur = result.cursor
         assert len(cur.seen) <= 2  # only what is inside the 30-minute window
@@ -142,10 +144,28 @@ def test_rejects_name_the_problem(registry) -> None:
     for key, expected in bad.items():
         assert expected in reasons[key], (key, reasons[key])
     assert all(r.seen_at == NOW for r in result.rejects)
-    assert [r.partition_date for r in result.requests] == ["2026-11-21"]
-    assert result.new_models == ["fraud_detector"]  # the unknown model is a reject, not a new model
+    assert result.requests == [] and result.new_models == []  # the unknown model is a reject, not a new model
     # Each bad version is reported once, not on every tick.
     assert scan([*objs, ok], roundtrip(result.cursor), registry, NOW).rejects == []
+
+
+def test_drop_for_tomorrow_waits_for_its_partition(registry) -> None:
+    tomorrow = obj("inferences/fraud_detector/dt=2026-11-21/early.csv")
+    t1 = scan([tomorrow], ScanCursor(), registry, NOW, max_future_days=1)
+    assert t1.requests == [] and t1.rejects == []
+    later_today = NOW + dt.timedelta(hours=6)  # the object has long left the lookback window by then
+    t2 = scan([tomorrow], roundtrip(t1.cursor), registry, later_today)
+    assert t2.requests == []
+    t3 = scan([tomorrow], roundtrip(t2.cursor), registry, NOW + dt.timedelta(hours=12, minutes=1))
+    assert [(r.partition_date, [o.key for o in r.objects]) for r in t3.requests] == [("2026-11-21", [tomorrow.key])]
+    assert t3.new_models == ["fraud_detector"]
+    assert scan([tomorrow], roundtrip(t3.cursor), registry, NOW + dt.timedelta(hours=13)).requests == []
+
+
+def test_drop_before_the_first_partition_day_is_rejected(registry) -> None:
+    old = obj("inferences/fraud_detector/dt=2025-12-31/old.csv")
+    result = scan([old], ScanCursor(), registry, NOW, first_day=dt.date(2026, 1, 1))
+    assert [r.reason for r in result.rejects] == ["dt=2025-12-31 is before the first partition day (2026-01-01)"]
 
 
 def test_run_key_depends_on_partition_and_versions_not_order(registry) -> None:
