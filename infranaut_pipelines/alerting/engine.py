@@ -133,7 +133,8 @@ def record_evaluation(store: AlertStore, rules: RuleSet, model_id: str, partitio
                 target = old
                 if _RANK[f.severity] > _RANK[old]:  # the rule itself now says worse (config change)
                     target = f.severity
-                elif (not suppressed and not st["escalated"] and evaluations >= rules.escalate_after(model_id)
+                elif (new_partition and not suppressed and not st["escalated"]
+                      and evaluations >= rules.escalate_after(model_id)
                       and _RANK[old] < _RANK["critical"]):
                     target = SEVERITIES[_RANK[old] + 1]
                 if target != old:

@@ -113,8 +113,9 @@ class Routes(_Strict):
 
 
 class Escalation(_Strict):
-    # Still open after this many evaluations (distinct partitions) -> one level up, one message.
-    after_evaluations: int = Field(default=3, ge=1)
+    # Seen in this many evaluations (distinct partitions, the one that fired included) and still open
+    # -> one level up, one message. At least 2: escalating on the first sighting would just be a severity.
+    after_evaluations: int = Field(default=3, ge=2)
 
 
 class MaintenanceWindow(_Strict):

@@ -162,3 +162,42 @@ def test_sender_validation_is_clear_and_does_not_echo_secrets(kwargs, fragment):
     for secret in kwargs.values():
         if secret:
             assert secret not in str(err.value)
+
+
+def test_dropped_connection_is_retried_and_the_message_carries_causes_and_links(duckdb_store, rules, slack_server):
+    evaluate_and_record(duckdb_store, rules, _drifting(new_categories={"merchant_category": ["<!channel> crypto"]}))
+    slack_server.script(POST, slack_server.drop())
+    summary = deliver_pending(duckdb_store, _api_sender(slack_server), sleep=FakeSleep())
+    assert summary.complete and len(slack_server.messages) == 1
+    row = duckdb_store.outbox()[0]
+    # A dropped connection is ambiguous: the sender looked for the message before re-posting it.
+    assert row["attempts"] == 2 and row["last_error"].startswith("lookup failed before re-post")
+    assert [r.path for r in slack_server.requests] == [POST, "/api/conversations.list", POST]
+    blocks = slack_server.messages[0].body["blocks"]
+    text = json.dumps(blocks)
+    assert "Top suspected causes" in text and "upstream schema or catalog change" in text
+    assert "<https://dagster.example.com/runs/abc|Dagster run>" in text
+    assert "<https://reports.example.com/fraud/2026-11-05.html|Drift report>" in text
+    assert "<!channel>" not in text
+
+
+def test_two_concurrent_delivery_runs_post_each_message_once(pg_store, rules, slack_server):
+    """Two Dagster runs delivering at the same time (PostgreSQL): the claim lease keeps it exactly once."""
+    import threading
+
+    evaluate_and_record(pg_store, rules, _drifting(latency_p95_ms=300.0, quality_score=0.1))
+    evaluate_and_record(pg_store, rules, signals(5, model_id="demand_forecaster", latency_p95_ms=900.0,
+                                                 sla={"latency_p95_ms": 300, "error_rate": 0.05}))
+    assert len(pg_store.outbox()) == 3
+    slack_server.script(POST, *[slack_server.slow(0.3)] * 3)
+    results = []
+    runs = [threading.Thread(target=lambda: results.append(
+        deliver_pending(pg_store, _api_sender(slack_server), sleep=FakeSleep()))) for _ in range(2)]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join()
+    ids = [m.metadata["event_payload"]["outbox_id"] for m in slack_server.messages]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 3
+    assert [r["status"] for r in pg_store.outbox()] == ["sent"] * 3
+    assert sum(len(r.sent) for r in results) == 3
