@@ -14,8 +14,16 @@ from infranaut_pipelines.validation.display import display_values, escape_displa
 from infranaut_pipelines.validation.expectations import Suite, build_suite, run_suite, to_gx_frame
 from infranaut_pipelines.validation.outcome import CHECKS, ROW_CHECKS, CheckOutcome, ValidationOutcome
 from infranaut_pipelines.validation.quality import quality_score
-from infranaut_pipelines.validation.routing import INGEST_ERRORS, REASONS, Conformed, conform, route, violation_counts
-from infranaut_pipelines.validation.rules import SCHEMA_ERRORS_COL, Context, Rule, sensitive_columns
+from infranaut_pipelines.validation.routing import (
+    INGEST_ERRORS,
+    REASONS,
+    SCHEMA_BAD,
+    Conformed,
+    conform,
+    route,
+    violation_counts,
+)
+from infranaut_pipelines.validation.rules import Context, Rule, sensitive_columns
 
 KEEP_INTERNAL = ("_source_file", "_row_number")
 
@@ -57,7 +65,7 @@ def _quarantine_frame(raw: pl.DataFrame, mask: pl.Series, reasons: pl.Series) ->
         cols.append(pl.col(c) if c == "_row_number" else pl.col(c).cast(pl.Utf8))
     now = dt.datetime.now(dt.timezone.utc)
     return bad.select(cols).with_columns(
-        reasons.filter(mask).alias(REASONS),
+        reasons.alias(REASONS),
         pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("quarantined_at"),
     )
 
@@ -126,17 +134,16 @@ def validate_batch(raw: pl.DataFrame, spec: ModelSpec, partition_date: dt.date) 
     suite: Suite = build_suite(spec)
     rules = list(suite.rules.values())
     conformed = conform(raw, spec)
-    routed = route(conformed.df, rules, partition_date)
+    routed = route(conformed, rules, partition_date)
     counts = violation_counts(routed)
-    reasons = routed.df[REASONS]
-    mask = reasons.list.len() > 0
-    internal = [INGEST_ERRORS, SCHEMA_ERRORS_COL, REASONS, *routed.rule_columns]
+    mask = routed.mask
+    internal = [INGEST_ERRORS, SCHEMA_BAD, *conformed.schema_reason_columns, *routed.rule_columns]
     valid = routed.df.filter(~mask).drop([c for c in internal if c in routed.df.columns])
-    quarantine = _quarantine_frame(raw, mask, reasons)
+    quarantine = _quarantine_frame(raw, mask, routed.reasons)
     timings["routing_s"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    frame = to_gx_frame(conformed.df, suite.columns)
+    frame = to_gx_frame(conformed.df.with_columns(routed.schema_text), suite.columns)
     timings["to_pandas_s"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     results = run_suite(suite, frame, Context(partition_date))
@@ -175,7 +182,7 @@ def validate_batch(raw: pl.DataFrame, spec: ModelSpec, partition_date: dt.date) 
 
     warn_cols = [pl.col(n).is_not_null() for n, r in routed.rule_columns.items() if r.severity == "warning"]
     warned = int(
-        routed.df.select((pl.any_horizontal(warn_cols) & (pl.col(REASONS).list.len() == 0)).sum()).item()
+        routed.df.with_columns(mask).select((pl.any_horizontal(warn_cols) & ~pl.col("mask")).sum()).item()
     ) if rows and warn_cols else 0
     failed_ds = [e for es in entries_by_check.values() for e in es if e["rule"] in dataset_rules and not e["success"]]
     score = quality_score(
@@ -187,13 +194,13 @@ def validate_batch(raw: pl.DataFrame, spec: ModelSpec, partition_date: dt.date) 
     metrics["warned_rows"] = warned
     metrics["quality_score"] = score
     metrics["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
-    metrics["reason_counts"] = _reason_counts(routed.df)
+    metrics["reason_counts"] = _reason_counts(routed.reasons)
     return ValidationOutcome(spec.id, partition_date, valid, quarantine, checks, score, metrics)
 
 
-def _reason_counts(df: pl.DataFrame, top: int = 20) -> dict[str, int]:
-    """Reasons grouped by their 'column: kind' prefix (values stripped), most frequent first."""
-    r = df.select(pl.col(REASONS).filter(pl.col(REASONS).list.len() > 0)).explode(REASONS)
+def _reason_counts(reasons: pl.Series, top: int = 20) -> dict[str, int]:
+    """Reasons grouped with their values stripped, most frequent first."""
+    r = reasons.explode().drop_nulls().to_frame(REASONS)
     if r.height == 0:
         return {}
     key = r[REASONS].str.replace_all(r"'[^']*'|\([^)]*\)|: -?[\d.][\d.e+\-]*", "…")

@@ -125,9 +125,7 @@ def check_rules(registry: Registry) -> None:
 def to_gx_frame(df: pl.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Only the columns the suite reads. Numbers/timestamps go over as numpy (GX's vectorised paths);
     strings stay Arrow-backed: converting 1M Python str objects would cost more than all of GX."""
-    sub = df.select(columns).with_columns(
-        pl.col(SCHEMA_ERRORS_COL).list.join("; ").replace("", None) if SCHEMA_ERRORS_COL in columns else []
-    )
+    sub = df.select(columns)
     strings = [c for c, t in sub.schema.items() if t == pl.Utf8]
     out = sub.drop(strings).to_pandas()
     for c in strings:
