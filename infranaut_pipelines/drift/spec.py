@@ -1,0 +1,88 @@
+"""What the caller declares: which columns, how to test them, and the dataset-level settings.
+
+Defaults mirror Evidently 0.7 (``evidently/legacy/calculations/stattests/registry.py``) so a team
+moving from Evidently sees the same verdicts; see docs/drift.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["numeric", "categorical"]
+Role = Literal["feature", "prediction"]
+
+METHODS = ("ks", "psi", "jensenshannon", "wasserstein", "chisquare", "z", "hellinger")
+# p-value methods drift when the p-value is *below* the threshold, distances when *at or above* it.
+P_VALUE_METHODS = frozenset({"ks", "chisquare", "z"})
+DEFAULT_THRESHOLDS = {
+    "ks": 0.05,
+    "chisquare": 0.05,
+    "z": 0.05,
+    "wasserstein": 0.1,
+    "jensenshannon": 0.1,
+    "psi": 0.1,
+    "hellinger": 0.1,
+}
+ALIASES = {"js": "jensenshannon", "jensen_shannon": "jensenshannon", "chi2": "chisquare", "chi": "chisquare",
+           "wasserstein_norm": "wasserstein", "kolmogorov_smirnov": "ks", "ztest": "z"}
+# Evidently switches from tests to distances above this many reference rows.
+SMALL_REFERENCE_ROWS = 1000
+LOW_CARDINALITY = 5
+
+
+def normalise_method(method: str | None) -> str | None:
+    if method is None:
+        return None
+    m = ALIASES.get(method.lower(), method.lower())
+    if m not in METHODS:
+        raise ValueError(f"unknown drift method {method!r}; known: {', '.join(METHODS)}")
+    return m
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    kind: Kind
+    method: str | None = None
+    threshold: float | None = None
+    role: Role = "feature"
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("numeric", "categorical"):
+            raise ValueError(f"column {self.name!r}: kind must be 'numeric' or 'categorical', got {self.kind!r}")
+        if self.role not in ("feature", "prediction"):
+            raise ValueError(f"column {self.name!r}: role must be 'feature' or 'prediction', got {self.role!r}")
+        object.__setattr__(self, "method", normalise_method(self.method))
+
+
+@dataclass(frozen=True)
+class DriftSettings:
+    drift_share: float = 0.5
+    learned_thresholds: bool = False
+    # "binary_classification" | "multiclass_classification" | "regression" | None (no performance parts)
+    task: str | None = None
+    prediction_threshold: float = 0.5
+    # Number of reference chunks used for learned thresholds and the multivariate / performance bands.
+    chunks: int = 10
+    # Rows per batch when summarising the current data; bounds peak memory on 10M-row days.
+    batch_rows: int = 1_000_000
+
+
+def default_method(kind: Kind, n_reference: int, n_values: int) -> str:
+    """Evidently 0.7's ``_get_default_stattest``; ``n_values`` counts distinct non-null values of reference + current."""
+    if n_reference <= SMALL_REFERENCE_ROWS:
+        if kind == "numeric" and n_values > LOW_CARDINALITY:
+            return "ks"
+        return "chisquare" if n_values > 2 else "z"
+    if kind == "numeric" and n_values > LOW_CARDINALITY:
+        return "wasserstein"
+    return "jensenshannon"
+
+
+def is_drift(method: str, score: float, threshold: float) -> bool:
+    if method == "ks":
+        return score <= threshold
+    if method in P_VALUE_METHODS:
+        return score < threshold
+    return score >= threshold
