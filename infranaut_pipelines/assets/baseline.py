@@ -5,7 +5,6 @@ gets a content-hash version, stored next to the previous ones; each drift report
 it used, so a report can always be traced back to its reference.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 import json

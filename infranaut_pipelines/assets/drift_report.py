@@ -1,14 +1,13 @@
 """The drift report of one (date, model): HTML, JSON and CSV in the lake, the table in the UI, rows in
 the warehouse. The nightly schedule builds yesterday's; any partition can be rebuilt on demand."""
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl
 
 from infranaut_pipelines.assets.baseline import load_current_baseline
 from infranaut_pipelines.drift import compare
-from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows
+from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows, drift_summary_row
 from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.reports import render_csv, render_html, render_json
@@ -71,11 +70,11 @@ def drift_report(
     store.write_bytes(prefix + "drift_report.html", render_html(result, title, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.json", render_json(result, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.csv", render_csv(result).encode("utf-8"))
-    warehouse.get_warehouse().replace_partition(
-        "drift_results", drift_rows(result, model_id, day, pointer["version"]), {"model_id": model_id, "partition_date": day}
-    )
-    drifted = [c.name for c in result.columns if c.drifted and c.role == "feature"]
     html_uri = store.uri(prefix + "drift_report.html")
+    wh, where = warehouse.get_warehouse(), {"model_id": model_id, "partition_date": day}
+    wh.replace_partition("drift_results", drift_rows(result, model_id, day, pointer["version"]), where)
+    wh.replace_partition("drift_summaries", drift_summary_row(result, model_id, day, pointer["version"], html_uri), where)
+    drifted = [c.name for c in result.columns if c.drifted and c.role == "feature"]
     return dg.MaterializeResult(
         metadata={
             "dataset_drift": dg.MetadataValue.bool(bool(result.dataset_drift)),

@@ -1,6 +1,5 @@
 """Features phase: the model-ready feature table of one (date, model), with its statistics in the UI."""
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl
@@ -32,7 +31,8 @@ def model_features(
     hourly = None
     if wh.table_exists("hourly_model_metrics"):
         hourly = wh.query(
-            "SELECT hour, request_count, error_rate FROM hourly_model_metrics "
+            "SELECT CAST(EXTRACT(HOUR FROM hour_start) AS INTEGER) AS hour, request_count, error_rate "
+            "FROM hourly_model_metrics "
             "WHERE model_id = :m AND partition_date = :d",
             {"m": model_id, "d": day},
         )

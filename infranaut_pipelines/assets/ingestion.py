@@ -5,7 +5,6 @@ materialization's metadata) while the other files of the partition are still ing
 must not block a day of good ones.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl

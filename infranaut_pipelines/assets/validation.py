@@ -6,11 +6,13 @@ stop downstream assets in the same run when a drop is broken, while a handful of
 quarantined.
 """
 
-from __future__ import annotations
+
+import datetime as dt
 
 import dagster as dg
 import polars as pl
 
+from infranaut_pipelines.alerting import Signals
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, WarehouseResource
@@ -124,14 +126,17 @@ def validate_inferences(
         yield _check_result(check)
     failed = [c for c in checks.values() if not c.passed]
     if failed:
-        notifier.post_failed_checks(
+        # Post now, through the alert outbox: a failed blocking check skips `alerts` in this run, and the
+        # outbox keeps the message if Slack is down.
+        signals = Signals(
             model_id=model_id,
-            partition=context.partition_key,
-            asset="validated_inferences",
-            failed=failed,
+            partition_date=day,
+            now=dt.datetime.now(dt.timezone.utc),
+            failed_checks=[{"name": c.name, "severity": c.severity, "description": c.description} for c in failed],
+            quality_score=outcome.quality_score,
             run_url=settings.run_url(context.run_id),
-            log=context.log,
         )
+        notifier.record_and_deliver(wh, registry, signals, context.log)
 
 
 @dg.multi_asset(
@@ -167,5 +172,8 @@ def validate_labels_asset(
     yield dg.Output(
         quarantine,
         output_name="quarantined_labels",
-        metadata={"row_count": dg.MetadataValue.int(quarantine.height), "reasons": _reason_table(quarantine)},
+        metadata={
+            "row_count": dg.MetadataValue.int(quarantine.height),
+            "reasons": dg.MetadataValue.md(_reason_table(quarantine)),
+        },
     )

@@ -4,7 +4,6 @@ Layout: ``<asset>/model=<model_id>/date=<YYYY-MM-DD>.parquet`` so that the lake 
 engine (DuckDB, Spark, Athena) without Dagster, and a re-run overwrites its own partition only.
 """
 
-from __future__ import annotations
 
 import io
 
@@ -35,7 +34,7 @@ def read_frame(lake: ObjectStoreResource, key: str) -> pl.DataFrame:
 
 
 class LakeParquetIOManager(dg.ConfigurableIOManager):
-    lake: dg.ResourceDependency[ObjectStoreResource]
+    lake: ObjectStoreResource
 
     def _key(self, context: dg.OutputContext | dg.InputContext) -> str:
         asset = "/".join(context.asset_key.path)

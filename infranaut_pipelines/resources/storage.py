@@ -1,6 +1,5 @@
 """Storage resources: the landing zone and the lake, each a local folder or an S3 bucket by URL."""
 
-from __future__ import annotations
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource

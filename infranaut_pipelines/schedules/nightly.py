@@ -1,6 +1,5 @@
 """The nightly drift schedule: yesterday's report and alerts for every model that has data for it."""
 
-from __future__ import annotations
 
 import datetime as dt
 

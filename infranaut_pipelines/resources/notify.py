@@ -1,0 +1,92 @@
+"""Alerting and Slack as one resource: the rules, the alert store and the sender, configured from the env.
+
+Slack is optional: with neither ``SLACK_BOT_TOKEN`` nor ``SLACK_WEBHOOK_URL`` set, alerts are still
+evaluated and kept in the outbox (so nothing is lost), and delivery is reported as "not configured".
+The bot token goes through dagster-slack's ``SlackResource``; secrets arrive as ``dg.EnvVar``.
+"""
+
+
+import os
+from typing import Any
+
+import dagster as dg
+from dagster_slack import SlackResource
+from pydantic import PrivateAttr
+
+from infranaut_pipelines.alerting import (
+    AlertStore,
+    DeliverySummary,
+    EvaluationSummary,
+    RuleSet,
+    Signals,
+    deliver_pending,
+    evaluate_and_record,
+    load_rules,
+)
+from infranaut_pipelines.notify import SlackSender
+from infranaut_pipelines.notify.slack import validate_token, validate_webhook_url
+from infranaut_pipelines.registry import Registry
+from infranaut_pipelines.warehouse import Warehouse
+
+
+class NotifierResource(dg.ConfigurableResource):
+    rules_path: str = ""
+    slack_bot_token: str | None = None
+    slack_webhook_url: str | None = None
+    slack_api_base_url: str | None = None
+    _sender: SlackSender | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_env(cls) -> "NotifierResource":
+        def env(name: str) -> Any:
+            return dg.EnvVar(name) if os.environ.get(name) else None
+
+        return cls(
+            rules_path=env("INFRANAUT_ALERT_RULES") or "",
+            slack_bot_token=env("SLACK_BOT_TOKEN"),
+            slack_webhook_url=env("SLACK_WEBHOOK_URL"),
+            slack_api_base_url=env("SLACK_API_BASE_URL"),
+        )
+
+    @staticmethod
+    def validate_env() -> None:
+        """Fail at definitions load (not at 2 a.m.) on a malformed webhook URL or an empty token."""
+        if os.environ.get("SLACK_WEBHOOK_URL") is not None:
+            validate_webhook_url(os.environ["SLACK_WEBHOOK_URL"])
+        if os.environ.get("SLACK_BOT_TOKEN") is not None:
+            validate_token(os.environ["SLACK_BOT_TOKEN"])
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.slack_bot_token or self.slack_webhook_url)
+
+    def sender(self) -> SlackSender | None:
+        if self._sender is None and self.slack_configured:
+            if self.slack_bot_token:
+                client = SlackResource(token=self.slack_bot_token).get_client()
+                self._sender = SlackSender(client=client, base_url=self.slack_api_base_url or None)
+            else:
+                self._sender = SlackSender(webhook_url=self.slack_webhook_url)
+        return self._sender
+
+    def rules(self, registry: Registry) -> RuleSet:
+        return load_rules(self.rules_path or None, registry)
+
+    def record_and_deliver(
+        self, warehouse: Warehouse, registry: Registry, signals: Signals, log: Any
+    ) -> tuple[EvaluationSummary, DeliverySummary | None]:
+        """Record findings (state + outbox in one transaction), then try to deliver everything pending.
+
+        Delivery failures never fail the step: undelivered messages stay in the outbox and go out on the
+        next run, which is what makes a Slack outage lose nothing.
+        """
+        store = AlertStore(warehouse)
+        summary = evaluate_and_record(store, self.rules(registry), signals)
+        sender = self.sender()
+        if sender is None:
+            log.info("Slack is not configured (SLACK_BOT_TOKEN / SLACK_WEBHOOK_URL): alerts stay in the outbox")
+            return summary, None
+        delivery = deliver_pending(store, sender)
+        if delivery.pending:
+            log.warning(f"{delivery.pending} alert message(s) still pending: {delivery.stopped_reason or ''}")
+        return summary, delivery
