@@ -41,6 +41,7 @@ _BOOL_WORDS = {
     "t": True, "f": False, "y": True, "n": False, "1.0": True, "0.0": False,
 }  # fmt: skip
 _MAX_SHOWN = 80  # characters of a bad value quoted back in an error message
+ERROR_SEPARATOR = "\x1f"  # never appears in an error message: stripped from quoted values
 
 
 @dataclass(frozen=True)
@@ -91,19 +92,26 @@ def _epoch_to_utc(f: pl.Expr) -> pl.Expr:
     return us.round(0).cast(pl.Int64, strict=False).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
+_CANONICAL_TS = "%Y-%m-%dT%H:%M:%S%.f%z"
+
+
+def _parse_canonical(s: pl.Expr) -> pl.Expr:
+    return s.str.to_datetime(_CANONICAL_TS, strict=False, time_unit="us", time_zone="UTC")
+
+
 def _parse_datetime_str(s: pl.Expr) -> pl.Expr:
     """ISO-8601 variants and epoch strings to UTC.
 
     Every variant is first rewritten to one canonical form and parsed once: polars evaluates every
     branch of a coalesce on every row, and a failing ``to_datetime`` is slow, so trying formats one
-    after another costs ~15x more on a 1M-row CSV.
+    after another costs ~15x more on a 1M-row CSV. Readers call this only on the rows the canonical
+    fast path (:func:`prestage`) could not parse, so the regexes run on a mostly-null column.
     """
     n = s.str.strip_chars().str.replace(" ", "T", literal=True).str.replace(r"[zZ]$", "+00:00")
     n = n.str.replace(r"^(\d{4}-\d{2}-\d{2})$", "${1}T00:00:00")
     n = n.str.replace(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})([+-]\d|$)", "${1}:00${2}")
     n = n.str.replace(r"(T\d{2}:\d{2}:\d{2}(?:\.\d+)?)$", "${1}+00:00")  # naive means UTC
-    iso = n.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us", time_zone="UTC")
-    return pl.coalesce(iso, _epoch_to_utc(s.cast(pl.Float64, strict=False)))
+    return pl.coalesce(_parse_canonical(n), _epoch_to_utc(s.cast(pl.Float64, strict=False)))
 
 
 def _float_to_int(f: pl.Expr) -> pl.Expr:
@@ -124,12 +132,31 @@ _BOOL_LOOKUP = _variants(_BOOL_WORDS)  # type: ignore[arg-type]
 _STATUS_LOOKUP = _variants({v: v for v in STATUS_VALUES})
 
 
-def _convert(raw: pl.Expr, src: pl.DataType, rule: Rule) -> pl.Expr:
+def prestage(col: ColumnRule, src: pl.DataType | None) -> pl.Expr | None:
+    """A cheap parse of the common spelling, computed in a step of its own; the full conversion then
+    only runs on the rows it left null (see :func:`coerce_value`). None when not worth a step."""
+    if src is None or not (src == pl.Utf8 or src == pl.Categorical):
+        return None
+    raw = pl.col(col.name).cast(pl.Utf8)
+    if col.rule == "datetime":
+        return _parse_canonical(raw)
+    if col.rule == "int":
+        return raw.cast(pl.Int64, strict=False)
+    return None
+
+
+def _convert(raw: pl.Expr, src: pl.DataType, rule: Rule, pre: pl.Expr | None = None) -> pl.Expr:
     """Typed value for one column; null where it does not coerce (callers compare null masks)."""
     is_str = src == pl.Utf8 or src == pl.Categorical or src == pl.Null
     # Numbers are cast without stripping: " 1.5" is rare, and strip_chars on every row of every
     # numeric column would cost more than the cast. It is recorded as an error, not lost.
     s = raw.cast(pl.Utf8, strict=False)
+    if pre is not None:
+        rest = pl.when(pre.is_null()).then(s)  # mostly null: the slow path costs little
+        if rule == "datetime":
+            return pl.coalesce(pre, _parse_datetime_str(rest))
+        if rule == "int":
+            return pl.coalesce(pre, _float_to_int(rest.cast(pl.Float64, strict=False)))
     if rule == "str":
         return s
     if rule == "float":
@@ -176,14 +203,18 @@ def _present(raw: pl.Expr, src: pl.DataType) -> pl.Expr:
     return present
 
 
-def coerce_value(col: ColumnRule, src: pl.DataType | None) -> pl.Expr:
-    """The typed value of a contract column (null where absent or not coercible), named ``col.name``."""
+def coerce_value(col: ColumnRule, src: pl.DataType | None, pre: pl.Expr | None = None) -> pl.Expr:
+    """The typed value of a contract column (null where absent or not coercible), named ``col.name``.
+
+    ``pre``: the column holding :func:`prestage`'s result, if the caller computed it in an earlier step.
+    """
     if src is None:
         return pl.lit(None, dtype=col.dtype).alias(col.name)
     raw = pl.col(col.name)
     if col.rule == "str" and src == pl.Utf8:
         return (pl.when(_present(raw, src)).then(raw) if col.nonnull else raw).alias(col.name)
-    return pl.when(_present(raw, src)).then(_convert(raw, src, col.rule)).otherwise(None).cast(col.dtype).alias(col.name)
+    converted = _convert(raw, src, col.rule, pre)
+    return pl.when(_present(raw, src)).then(converted).otherwise(None).cast(col.dtype).alias(col.name)
 
 
 def coerce_error(col: ColumnRule, src: pl.DataType | None, value: pl.Expr) -> pl.Expr:
@@ -202,7 +233,9 @@ def coerce_error(col: ColumnRule, src: pl.DataType | None, value: pl.Expr) -> pl
         return pl.when(~present).then(pl.lit(f"{col.name}: missing")).otherwise(no_error) if col.nonnull else no_error
     is_str = src == pl.Utf8 or src == pl.Categorical
     # Quote only the bad values: formatting is evaluated on every row, so build it from a mostly-null column.
-    bad = pl.when(present & value.is_null()).then(raw.cast(pl.Utf8, strict=False).str.slice(0, _MAX_SHOWN))
+    bad = pl.when(present & value.is_null()).then(
+        raw.cast(pl.Utf8, strict=False).str.slice(0, _MAX_SHOWN).str.replace_all(ERROR_SEPARATOR, " ", literal=True)
+    )
     shown = pl.concat_str([pl.lit("'"), bad, pl.lit("'")]) if is_str else bad
     err = pl.when(bad.is_not_null()).then(
         pl.concat_str([pl.lit(f"{col.name}: "), shown, pl.lit(f" is not {_WHAT.get(col.rule, '')}")])
