@@ -15,6 +15,7 @@ pytest (used by benchmarks/ingest_throughput.py).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import uuid
@@ -66,6 +67,7 @@ def start_s3_server() -> Iterator[S3Server]:
     """Run moto on a free local port with the AWS environment pointing at it; restored on exit."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

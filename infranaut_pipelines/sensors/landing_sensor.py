@@ -1,0 +1,107 @@
+"""The landing sensor: list the landing zone, ask the pure scanner what is new, launch one run per partition.
+
+All decisions (what is new, what is rejected, the cursor) live in :mod:`infranaut_pipelines.ingest.scanner`;
+this file only lists, records and translates to Dagster. A new registered model gets its dynamic
+partition in the same tick, before its first run request (Dagster applies partition requests first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import dagster as dg
+
+from infranaut_pipelines import jobs
+from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
+from infranaut_pipelines.ingest.scanner import DEFAULT_LOOKBACK, ScanCursor, ScanResult, scan
+from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, PARTITIONS_START_DATE, model_partitions, partition_key
+from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
+
+JOB_FOR_KIND = {"inferences": jobs.inference_pipeline_job, "labels": jobs.label_pipeline_job}
+_MAX_LOGGED_REJECTS = 50
+
+
+def _lookback() -> dt.timedelta:
+    return dt.timedelta(seconds=float(os.environ.get("INFRANAUT_LANDING_LOOKBACK_S", DEFAULT_LOOKBACK.total_seconds())))
+
+
+def evaluate_landing(
+    context: dg.SensorEvaluationContext,
+    landing: ObjectStoreResource,
+    warehouse: WarehouseResource,
+    settings: InfranautSettings,
+    now: dt.datetime | None = None,
+) -> dg.SensorResult:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    cursor = ScanCursor.from_json(context.cursor, lookback=_lookback())
+    store = landing.get_store()
+    result: ScanResult = scan(
+        store.list(),
+        cursor,
+        settings.registry(),
+        now,
+        max_future_days=int(os.environ.get("INFRANAUT_MAX_FUTURE_DAYS", "1")),
+        first_day=dt.date.fromisoformat(PARTITIONS_START_DATE),
+    )
+    _record_rejects(context, warehouse, result)
+
+    # Ask the instance, not only the cursor: partitions may have been added by the demo or removed by hand.
+    existing = set(context.instance.get_dynamic_partitions(MODEL_PARTITIONS_NAME))
+    to_add = sorted({r.model_id for r in result.requests} - existing)
+    run_requests = [
+        dg.RunRequest(
+            run_key=r.run_key,
+            job_name=JOB_FOR_KIND[r.kind].name,
+            partition_key=partition_key(r.date, r.model_id),
+            tags={"infranaut/drop_kind": r.kind, "infranaut/new_files": str(len(r.objects))},
+        )
+        for r in result.requests
+    ]
+    if run_requests or result.rejects:
+        files = sum(len(r.objects) for r in result.requests)
+        context.log.info(
+            f"{files} new file(s) -> {len(run_requests)} run(s); {len(result.rejects)} rejected; "
+            f"new models: {', '.join(to_add) or 'none'}"
+        )
+    return dg.SensorResult(
+        run_requests=run_requests,
+        dynamic_partitions_requests=[model_partitions.build_add_request(to_add)] if to_add else [],
+        cursor=result.cursor.to_json(),
+    )
+
+
+def _record_rejects(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, result: ScanResult) -> None:
+    if not result.rejects:
+        return
+    for r in result.rejects[:_MAX_LOGGED_REJECTS]:
+        context.log.warning(f"rejected landing key {r.key}: {r.reason}")
+    if len(result.rejects) > _MAX_LOGGED_REJECTS:
+        context.log.warning(f"... and {len(result.rejects) - _MAX_LOGGED_REJECTS} more rejected keys")
+    rows = [Rejection(r.key, r.reason, "sensor", r.version_token, r.model_id, r.partition_date) for r in result.rejects]
+    try:
+        record_rejections(warehouse.get_warehouse(), rows, at=result.rejects[0].seen_at)
+    except Exception as exc:  # noqa: BLE001 - a busy warehouse (DuckDB lock) must not stop ingestion
+        context.log.warning(f"could not record {len(rows)} rejection(s) in the warehouse ({exc}); they are logged above")
+
+
+def build_landing_sensor(minimum_interval_seconds: int | None = None) -> dg.SensorDefinition:
+    interval = minimum_interval_seconds or int(os.environ.get("INFRANAUT_LANDING_INTERVAL_S", "30"))
+
+    @dg.sensor(
+        name="landing_sensor",
+        jobs=list(JOB_FOR_KIND.values()),
+        minimum_interval_seconds=interval,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Launches the inference/label pipeline for each (date, model) with new drops in the "
+        "landing zone; bad keys are rejected with a reason (table rejected_drops).",
+    )
+    def landing_sensor(
+        context: dg.SensorEvaluationContext,
+        landing: ObjectStoreResource,
+        warehouse: WarehouseResource,
+        settings: InfranautSettings,
+    ) -> dg.SensorResult:
+        return evaluate_landing(context, landing, warehouse, settings)
+
+    return landing_sensor
