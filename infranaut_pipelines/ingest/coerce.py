@@ -211,6 +211,8 @@ def coerce_value(col: ColumnRule, src: pl.DataType | None, pre: pl.Expr | None =
     if src is None:
         return pl.lit(None, dtype=col.dtype).alias(col.name)
     raw = pl.col(col.name)
+    if src.is_nested():
+        return pl.lit(None, dtype=col.dtype).alias(col.name)  # a list/struct is never a scalar value
     if col.rule == "str" and src == pl.Utf8:
         return (pl.when(_present(raw, src)).then(raw) if col.nonnull else raw).alias(col.name)
     converted = _convert(raw, src, col.rule, pre)
@@ -228,6 +230,8 @@ def coerce_error(col: ColumnRule, src: pl.DataType | None, value: pl.Expr) -> pl
         return pl.lit(f"column {col.name} missing from file") if col.required else no_error
     raw = pl.col(col.name)
     present = _present(raw, src)
+    if src.is_nested():
+        return pl.when(present).then(pl.lit(f"{col.name}: a {src.base_type()} value is not {_WHAT.get(col.rule, 'a string')}"))
     if col.rule == "str" and src == pl.Utf8:
         # Nothing can fail to coerce: skip the masks (string columns dominate parquet read cost).
         return pl.when(~present).then(pl.lit(f"{col.name}: missing")).otherwise(no_error) if col.nonnull else no_error

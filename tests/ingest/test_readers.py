@@ -274,3 +274,14 @@ def test_unknown_extension_is_rejected_by_the_key_contract() -> None:
     with pytest.raises(BadDropKey) as info:
         parse_drop_key("inferences/fraud_detector/dt=2026-11-20/batch.xlsx")
     assert "unsupported file type" in info.value.reason
+
+
+def test_nested_parquet_column_is_an_error_not_a_crash(tmp_path: Path, fraud) -> None:
+    pl.DataFrame({"prediction_id": ["a"], "amount": [[1.0, 2.0]], "merchant_category": [{"x": 1}]}).write_parquet(
+        tmp_path / "nested.parquet"
+    )
+    df = read_drop(tmp_path / "nested.parquet", ".parquet", fraud, "inferences", KEY)
+    errors = df["_ingest_errors"][0].to_list()
+    assert "amount: a List value is not a float" in errors
+    assert "merchant_category: a Struct value is not a string" in errors
+    assert df["amount"].to_list() == [None]
