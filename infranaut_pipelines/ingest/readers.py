@@ -185,7 +185,9 @@ def _open(path: Path, extension: str, spec: ModelSpec, kind: Kind, source_key: s
         ]
         errors = [coerce_error(c, schema.get(c.name), pl.col(f"__typed_{i}")) for i, c in enumerate(columns)]
         lf = (
-            src.with_row_index("_row_number", offset=1)
+            # Extras are dropped before anything else, so a stray "_row_number" column cannot collide.
+            src.select([c.name for c in columns if c.name in schema])
+            .with_row_index("_row_number", offset=1)
             .with_columns(list(pre.values()))
             .with_columns(typed)
             .with_columns(_joined_errors(errors).alias("_ingest_errors"))

@@ -285,3 +285,10 @@ def test_nested_parquet_column_is_an_error_not_a_crash(tmp_path: Path, fraud) ->
     assert "amount: a List value is not a float" in errors
     assert "merchant_category: a Struct value is not a string" in errors
     assert df["amount"].to_list() == [None]
+
+
+def test_extra_columns_named_like_lineage_do_not_collide(tmp_path: Path, fraud) -> None:
+    text = "prediction_id,_row_number,_ingest_errors\na,99,x\n"
+    df, report = read_drop_with_report(_write(tmp_path, "c.csv", text), ".csv", fraud, "labels", "k")
+    assert df["_row_number"].to_list() == [1]
+    assert report.extra_columns == ["_row_number", "_ingest_errors"]
