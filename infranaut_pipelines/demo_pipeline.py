@@ -2,7 +2,7 @@
 
 Order matters once: the baseline is built from the first days' features, and reports need the
 baseline. So: (1) ingest -> features for the baseline days, (2) build each model's baseline,
-(3) the full pipeline for every day (re-running the baseline days completes their reports and alerts).
+(3) reports and alerts for the baseline days, (4) the full pipeline for every later day.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def run_demo_pipeline(
     baseline_job = defs.get_job_def("update_baseline_job")
     graph = defs.resolve_asset_graph()
     up_to_features = list((INFERENCE_PIPELINE - REPORT_ASSETS).resolve(graph))
+    reports_only = list(REPORT_ASSETS.resolve(graph))
     stats = {"runs": 0, "failed": 0}
 
     def run(j: dg.JobDefinition, key: str, label: str, **kw: object) -> None:
@@ -55,5 +56,8 @@ def run_demo_pipeline(
             run_config={"ops": {"drift_baseline": {"config": {"start": window[0].isoformat(), "end": window[-1].isoformat()}}}},
         )
         for day in days:
-            run(job, str(partition_key(day, model)), "full pipeline")
+            if day in window:
+                run(job, str(partition_key(day, model)), "drift->alerts", asset_selection=reports_only)
+            else:
+                run(job, str(partition_key(day, model)), "full pipeline")
     return stats

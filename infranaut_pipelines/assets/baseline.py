@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 
 from infranaut_pipelines.drift import BaselineSketch, build_sketch
+from infranaut_pipelines.monitoring.importance import feature_importance
 from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
 from infranaut_pipelines.partitions import model_partitions, partition_key
 from infranaut_pipelines.resources.io_manager import lake_key, read_frame
@@ -98,6 +99,7 @@ def drift_baseline(
         "sketch_key": sketch_key,
         "days": used,
         "rows": reference.height,
+        "importance": feature_importance(reference, spec),
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
     store.write_bytes(current_pointer_key(model_id), json.dumps(pointer, indent=2).encode())

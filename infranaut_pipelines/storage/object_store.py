@@ -28,8 +28,8 @@ def safe_key(key: str) -> str:
         raise UnsafeKeyError(f"empty or NUL-containing key: {key!r}")
     if key.startswith("/") or key.startswith("\\") or (len(key) > 1 and key[1] == ":"):
         raise UnsafeKeyError(f"absolute key not allowed: {key!r}")
-    parts = PurePosixPath(key.replace("\\", "/")).parts
-    if any(p in ("..", ".") for p in parts):
+    parts = [p for p in key.replace("\\", "/").split("/") if p != ""]
+    if not parts or any(p in ("..", ".") for p in parts):
         raise UnsafeKeyError(f"key with '.' or '..' segments not allowed: {key!r}")
     return "/".join(parts)
 
@@ -90,12 +90,15 @@ class LocalStore:
             return
         if not base.is_dir():
             return
-        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-            dirnames.sort()
-            for name in sorted(filenames):
+        found = []
+        for dirpath, _dirnames, filenames in os.walk(base, followlinks=False):
+            for name in filenames:
                 if name.startswith(".") or name.endswith(".tmp"):
                     continue  # hidden and in-flight files are not drops
-                yield self._info(Path(dirpath) / name)
+                found.append(Path(dirpath) / name)
+        # Lexicographic by key, as S3 lists, so both backends behave the same.
+        for path in sorted(found, key=lambda p: p.relative_to(self.root).as_posix()):
+            yield self._info(path)
 
     def head(self, key: str) -> ObjectInfo | None:
         p = self._path(key)
@@ -157,6 +160,8 @@ class S3Store:
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         # Paginate: list_objects_v2 returns at most 1000 keys a page.
         full_prefix = self._k(prefix) if prefix else (self.prefix + "/" if self.prefix else "")
+        if prefix.endswith("/") and not full_prefix.endswith("/"):
+            full_prefix += "/"  # "models/a/" must not also list "models/ab/..."
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=full_prefix):
             for obj in page.get("Contents", []):
