@@ -90,17 +90,30 @@ def _parse(project: DbtProject) -> None:
     ).wait()
 
 
+def _manifest_is_stale(project: DbtProject) -> bool:
+    """Missing, or older than a file of the project: a manifest that disagrees with the SQL makes steps fail
+    on unknown nodes. Deployments that ship a prepared manifest keep it newer than the sources."""
+    if not project.manifest_path.exists():
+        return True
+    built = project.manifest_path.stat().st_mtime
+    target = project.project_dir / project.target_path
+    for path in project.project_dir.rglob("*"):
+        if path.suffix in (".sql", ".yml", ".yaml") and target not in path.parents and path.stat().st_mtime > built:
+            return True
+    return False
+
+
 @cache
 def dbt_project() -> DbtProject:
     """The dbt project, with a manifest guaranteed to exist when Definitions load.
 
     Same policy as ``DbtProject.prepare_if_dev()`` (re-parse under ``dagster dev`` to pick up edits), plus a
-    ``dbt parse`` when the manifest is missing (fresh clone, tests, an image built without
-    ``dagster-dbt project prepare-and-package``). Parsing needs only the profile's defaults, not a warehouse.
-    It runs the venv's dbt, which the stock preparer would look up on PATH.
+    ``dbt parse`` when the manifest is missing or stale (fresh clone, tests, an edited project, an image built
+    without ``dagster-dbt project prepare-and-package``). Parsing needs only the profile's defaults, not a
+    warehouse. It runs the venv's dbt, which the stock preparer would look up on PATH.
     """
     project = DbtProject(project_dir=DBT_PROJECT_DIR)
-    if using_dagster_dev() or not project.manifest_path.exists():
+    if using_dagster_dev() or _manifest_is_stale(project):
         run_with_concurrent_update_guard(project.manifest_path, _parse, project=project)
     if not project.manifest_path.exists():
         raise FileNotFoundError(f"dbt parse did not produce {project.manifest_path}")
