@@ -56,6 +56,21 @@ labels as (
     where label_rank = 1
 ),
 
+-- Every label with its prediction, if any: one join serves the quality metrics, the AUC and the count of
+-- labels for unknown prediction ids. Materialized because it is read three times and is the costly part.
+labelled as materialized (
+    select
+        i.bucket,
+        i.status,
+        i.prediction_value,
+        i.prediction_class,
+        l.label_value,
+        l.label_class,
+        i.prediction_id is null as is_unknown
+    from labels as l
+    left join inferences as i on i.prediction_id = l.prediction_id
+),
+
 traffic as (
     select
         bucket,
@@ -74,19 +89,18 @@ traffic as (
 
 scored as (
     select
-        i.bucket,
-        i.prediction_value,
-        i.prediction_class,
-        l.label_value,
-        l.label_class,
+        bucket,
+        prediction_value,
+        prediction_class,
+        label_value,
+        label_class,
         case
-            when l.label_class is not null then case when l.label_class = '1' then 1 else 0 end
-            when l.label_value is not null then case when l.label_value = 1 then 1 else 0 end
+            when label_class is not null then case when label_class = '1' then 1 else 0 end
+            when label_value is not null then case when label_value = 1 then 1 else 0 end
         end as label_positive,
-        case when i.prediction_class = '1' then 1 else 0 end as predicted_positive
-    from inferences as i
-    inner join labels as l on l.prediction_id = i.prediction_id
-    where i.status = 'ok'
+        case when prediction_class = '1' then 1 else 0 end as predicted_positive
+    from labelled
+    where not is_unknown and status = 'ok'
 ),
 
 quality as (
@@ -104,24 +118,38 @@ quality as (
     group by bucket
 ),
 
--- AUC by the rank (Mann-Whitney) formula; tied scores get their average rank.
-ranked as (
+-- AUC by the rank (Mann-Whitney) formula, (sum of positive ranks - n_pos (n_pos + 1) / 2) / (n_pos n_neg),
+-- tied scores at their average rank. Ranks are computed per distinct score (rows below + (ties + 1) / 2)
+-- rather than per row, which sorts far fewer rows when scores repeat.
+score_groups as (
     select
         bucket,
-        label_positive,
-        rank() over (partition by bucket order by prediction_value)
-            + (count(*) over (partition by bucket, prediction_value) - 1) / 2.0 as score_rank
+        prediction_value,
+        count(*) as n_scores,
+        sum(label_positive) as n_positive
     from scored
     where prediction_value is not null and label_positive is not null
+    group by bucket, prediction_value
+),
+
+score_ranks as (
+    select
+        bucket,
+        n_scores,
+        n_positive,
+        coalesce(sum(n_scores) over (
+            partition by bucket order by prediction_value rows between unbounded preceding and 1 preceding
+        ), 0) as n_below
+    from score_groups
 ),
 
 auc as (
     select
         bucket,
-        cast(sum(label_positive) as {{ f }}) as n_pos,
-        cast(count(*) - sum(label_positive) as {{ f }}) as n_neg,
-        cast(sum(case when label_positive = 1 then score_rank else 0 end) as {{ f }}) as positive_rank_sum
-    from ranked
+        cast(sum(n_positive) as {{ f }}) as n_pos,
+        cast(sum(n_scores) - sum(n_positive) as {{ f }}) as n_neg,
+        cast(sum(n_positive * (n_below + (n_scores + 1) / 2.0)) as {{ f }}) as positive_rank_sum
+    from score_ranks
     group by bucket
 )
 
@@ -129,8 +157,8 @@ auc as (
 
 unknown_labels as (
     select count(*) as unknown_label_count
-    from labels as l
-    where not exists (select 1 from inferences as i where i.prediction_id = l.prediction_id)
+    from labelled
+    where is_unknown
 )
 {%- endif %}
 
