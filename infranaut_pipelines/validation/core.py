@@ -11,6 +11,7 @@ import polars as pl
 
 from infranaut_pipelines.registry.schema import ModelSpec
 from infranaut_pipelines.validation.display import display_values, escape_display
+from infranaut_pipelines.validation.evidence import EVIDENCE_ROWS, Evidence, gather_evidence, gx_full_max_rows, is_countable
 from infranaut_pipelines.validation.expectations import Suite, build_suite, run_suite, to_gx_frame
 from infranaut_pipelines.validation.outcome import CHECKS, ROW_CHECKS, CheckOutcome, ValidationOutcome
 from infranaut_pipelines.validation.quality import quality_score
@@ -53,6 +54,46 @@ def _expectation_entry(res: Any, rule: Rule, sensitive: set[str]) -> dict[str, A
     if exc.get("raised_exception"):
         entry["exception"] = escape_display(exc.get("exception_message"), max_len=300)
     return entry
+
+
+def _with_evidence(entry: dict[str, Any], rule: Rule, ev: Evidence, rows: int) -> dict[str, Any]:
+    """Say which rows GX evaluated and where the counts come from (see evidence.py).
+
+    For rules routing evaluates per row, GX's count must equal polars' count on the same rows; on a
+    sample, the reported counts and verdict are polars' exact figures over all rows."""
+    if not is_countable(rule):
+        return {**entry, "gx_rows_evaluated": rows, "counts_from": "great_expectations, all rows"}
+    exact, seen = ev.exact[rule.name], ev.evaluated[rule.name]
+    gx_count = entry["unexpected_count"]
+    out = {**entry, "gx_unexpected_count": gx_count, "gx_rows_evaluated": rows if ev.full else ev.rows_evaluated,
+           "gx_agrees_with_polars": gx_count == seen.unexpected and "exception" not in entry}
+    if ev.full:
+        out["counts_from"] = "great_expectations, all rows"
+        return out
+    etype = entry["expectation_type"]
+    out["unexpected_count"] = exact.unexpected
+    out["unexpected_percent"] = _json_num(exact.percent(etype))
+    if "exception" not in entry:
+        out["success"] = exact.success(etype, float(rule.kwargs.get("mostly", 1.0)))
+    out["counts_from"] = "polars, all rows"
+    return out
+
+
+def _evidence_meta(entries: list[dict[str, Any]], ev: Evidence, rows: int) -> dict[str, Any]:
+    if not entries:
+        return {}
+    meta: dict[str, Any] = {"gx_rows_evaluated": min(e["gx_rows_evaluated"] for e in entries)}
+    if meta["gx_rows_evaluated"] < rows:
+        meta["gx_evidence"] = (
+            f"GX ran on a sample of {meta['gx_rows_evaluated']:,} rows (one row in {ev.stride}, plus the first "
+            f"{EVIDENCE_ROWS} violating rows of each rule); unexpected counts are exact, from polars over all {rows:,} rows"
+        )
+    else:
+        meta["gx_evidence"] = "GX ran on all rows"
+    off = [e["rule"] for e in entries if e.get("gx_agrees_with_polars") is False]
+    if off:
+        meta["gx_disagrees_with_routing"] = escape_display(", ".join(off), max_len=500)
+    return meta
 
 
 def _quarantine_frame(raw: pl.DataFrame, mask: pl.Series, reasons: pl.Series) -> pl.DataFrame:
@@ -138,22 +179,36 @@ def validate_batch(raw: pl.DataFrame, spec: ModelSpec, partition_date: dt.date) 
     counts = violation_counts(routed)
     mask = routed.mask
     internal = [INGEST_ERRORS, SCHEMA_BAD, *conformed.schema_reason_columns, *routed.rule_columns]
-    valid = routed.df.filter(~mask).drop([c for c in internal if c in routed.df.columns])
+    valid = routed.df.drop([c for c in internal if c in routed.df.columns]).filter(~mask)  # drop first: fewer copies
     quarantine = _quarantine_frame(raw, mask, routed.reasons)
     timings["routing_s"] = time.perf_counter() - t0
 
+    gx_df = conformed.df.with_columns(routed.schema_text)
+    ctx = Context(partition_date)
     t1 = time.perf_counter()
-    frame = to_gx_frame(conformed.df.with_columns(routed.schema_text), suite.columns)
+    need = list(dict.fromkeys([*suite.columns, "status", "prediction_id"]))
+    ev = gather_evidence(gx_df.select(need), routed, rules, gx_full_max_rows())
+    timings["evidence_s"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    if ev.full:
+        frames = [(to_gx_frame(gx_df, suite.columns), "all")]
+    else:  # row rules on the sample, dataset-level rules on every row of their columns
+        frames = [(to_gx_frame(gx_df.select(suite.row_columns).gather(ev.rows), suite.row_columns), "row")]
+        if suite.dataset_suite is not None:
+            frames.append((to_gx_frame(gx_df, suite.dataset_columns), "dataset"))
     timings["to_pandas_s"] = time.perf_counter() - t1
     t2 = time.perf_counter()
-    results = run_suite(suite, frame, Context(partition_date))
+    results = [res for frame, part in frames for res in run_suite(suite, frame, ctx, part)]
     timings["gx_s"] = time.perf_counter() - t2
 
     sensitive = sensitive_columns(spec)
+    order = {name: i for i, name in enumerate(suite.rules)}
+    results.sort(key=lambda res: order[res.expectation_config.meta["rule"]])
     entries_by_check: dict[str, list[dict[str, Any]]] = {c: [] for c in ROW_CHECKS}
     for res in results:
         rule = suite.rules[res.expectation_config.meta["rule"]]
-        entries_by_check[rule.check].append(_expectation_entry(res, rule, sensitive))
+        entry = _expectation_entry(res, rule, sensitive)
+        entries_by_check[rule.check].append(_with_evidence(entry, rule, ev, raw.height))
     dataset_rules = {r.name for r in rules if r.reason is None and r.check != "schema_conforms"}
 
     rows = raw.height
@@ -167,7 +222,7 @@ def validate_batch(raw: pl.DataFrame, spec: ModelSpec, partition_date: dt.date) 
     for check in ROW_CHECKS:
         checks[check] = _judge(
             check, rows, counts.get(check, {}), entries_by_check[check], dataset_rules, threshold,
-            schema_meta if check == "schema_conforms" else {},
+            {**(schema_meta if check == "schema_conforms" else {}), **_evidence_meta(entries_by_check[check], ev, rows)},
         )
     if conformed.missing_columns:  # a missing column is a broken drop, whatever the threshold
         c = checks["schema_conforms"]
@@ -195,6 +250,13 @@ def validate_batch(raw: pl.DataFrame, spec: ModelSpec, partition_date: dt.date) 
     metrics["quality_score"] = score
     metrics["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
     metrics["reason_counts"] = _reason_counts(routed.reasons)
+    metrics["gx"] = {
+        "mode": "full" if ev.full else "sampled",
+        "rows_evaluated": rows if ev.full else ev.rows_evaluated,
+        "full_max_rows": gx_full_max_rows(),
+        "sample_stride": ev.stride,
+        "disagreements": [e["rule"] for es in entries_by_check.values() for e in es if e.get("gx_agrees_with_polars") is False],
+    }
     return ValidationOutcome(spec.id, partition_date, valid, quarantine, checks, score, metrics)
 
 

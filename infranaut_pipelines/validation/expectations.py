@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 import polars as pl
 
 from infranaut_pipelines.registry.schema import ModelSpec, Registry
+from infranaut_pipelines.validation.evidence import is_countable
 from infranaut_pipelines.validation.rules import (
     SCHEMA_ERRORS_COL,
     TS_MAX_PARAM,
@@ -49,6 +50,12 @@ class Suite:
     suite: Any  # gx.ExpectationSuite
     rules: dict[str, Rule]  # rule name -> rule, for mapping results back
     columns: list[str]  # columns the suite reads: the only ones converted to pandas
+    # The same expectations split for large batches (see evidence.py): rules routing evaluates per
+    # row (GX may run them on a sample) and dataset-level ones (GX always runs them on every row).
+    row_suite: Any = None
+    row_columns: list[str] = field(default_factory=list)
+    dataset_suite: Any = None
+    dataset_columns: list[str] = field(default_factory=list)
 
 
 def _column_names(spec: ModelSpec) -> set[str]:
@@ -90,13 +97,22 @@ def _build(spec: ModelSpec) -> Suite:
         raise ValueError(f"model {spec.id!r}: duplicate rule names {dupes} (custom rule names must be unique)")
     _context()  # GX suites need an active context even when never saved
     suite = gx.ExpectationSuite(name=f"infranaut.{spec.id}")
+    parts = {True: gx.ExpectationSuite(name=f"infranaut.{spec.id}.row"),
+             False: gx.ExpectationSuite(name=f"infranaut.{spec.id}.dataset")}
     columns: list[str] = []
+    part_columns: dict[bool, list[str]] = {True: [], False: []}
     for r in rules:
         suite.add_expectation(_make(spec, r))
+        parts[is_countable(r)].add_expectation(_make(spec, r))
         for c in (r.column, "status" if r.only_ok_rows else None):
-            if c and c not in columns:
-                columns.append(c)
-    return Suite(spec.id, suite, {r.name: r for r in rules}, columns)
+            for cols in (columns, part_columns[is_countable(r)]):
+                if c and c not in cols:
+                    cols.append(c)
+    if any(r.column is None and not is_countable(r) for r in rules):
+        part_columns[False] = list(columns)  # a rule without a column may read anything
+    return Suite(spec.id, suite, {r.name: r for r in rules}, columns,
+                 parts[True] if parts[True].expectations else None, part_columns[True],
+                 parts[False] if parts[False].expectations else None, part_columns[False])
 
 
 _CACHE: dict[str, Suite] = {}
@@ -154,13 +170,17 @@ def _batch_definition() -> Any:
     return _STATE["batch_def"]
 
 
-def run_suite(suite: Suite, frame: pd.DataFrame, ctx: Context) -> list[Any]:
-    """Validate the frame; returns GX ExpectationValidationResults (one per expectation)."""
+def run_suite(suite: Suite, frame: pd.DataFrame, ctx: Context, part: str = "all") -> list[Any]:
+    """Validate the frame with the whole suite or one part ("row" / "dataset"); returns GX
+    ExpectationValidationResults (one per expectation)."""
+    gx_suite = {"all": suite.suite, "row": suite.row_suite, "dataset": suite.dataset_suite}[part]
+    if gx_suite is None:
+        return []
     params = {TS_MIN_PARAM: ctx.start.isoformat(), TS_MAX_PARAM: ctx.end.isoformat()}
     with _GX_LOCK:  # one ephemeral context per process; GX is not documented as thread-safe
         batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(
-            suite.suite,
+            gx_suite,
             result_format={"result_format": "BASIC", "partial_unexpected_count": PARTIAL_EXAMPLES},
             expectation_parameters=params,
         )
