@@ -7,8 +7,10 @@ The dbt target follows the ``warehouse`` resource's URL, so there is nothing dbt
 
 # No `from __future__ import annotations` here: @dbt_assets validates the `context` hint and cannot resolve
 # a postponed (string) annotation.
-import json
+import os
+import shutil
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -47,10 +49,26 @@ _project = dbt_project()
 )
 def aggregation_dbt_assets(context: dg.AssetExecutionContext) -> Iterator[Any]:
     day, model_id = split_partition_key(context)
-    dbt_vars = {"partition_date": day.isoformat(), "model_id": model_id}
-    env = dbt_env_for_warehouse(context.resources.warehouse.url)
-    context.log.info(f"dbt target {env['INFRANAUT_DBT_TARGET']!r} for partition {dbt_vars}")
+    # The partition travels in environment variables, not --vars: dbt throws away its partial-parse cache
+    # whenever --vars change, which cost every partition a full re-parse (dbt_project/macros/partition.sql).
+    partition_env = {"INFRANAUT_PARTITION_DATE": day.isoformat(), "INFRANAUT_PARTITION_MODEL_ID": model_id}
+    env = dbt_env_for_warehouse(context.resources.warehouse.url) | partition_env
+    context.log.info(f"dbt target {env['INFRANAUT_DBT_TARGET']!r} for partition {partition_env}")
     with dbt_environment(env):
         # The subprocess starts inside cli() and keeps the environment it was spawned with.
-        invocation = context.resources.dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+        invocation = context.resources.dbt.cli(["build"], context=context)
     yield from invocation.stream()
+    _keep_partial_parse(invocation.target_path)
+
+
+def _keep_partial_parse(invocation_target: Path) -> None:
+    """dagster-dbt seeds each invocation's target dir with the project's partial_parse.msgpack but never
+    writes it back. The seed comes from `dbt parse` at load time, whose profile (warehouse path) differs
+    from the run's, so every step re-parsed from scratch (~8 s). Keep the run's cache for the next run."""
+    fresh = invocation_target / "partial_parse.msgpack"
+    if not fresh.exists():
+        return
+    shared = _project.project_dir / _project.target_path / "partial_parse.msgpack"
+    tmp = shared.with_name(f"partial_parse.{os.getpid()}.tmp")
+    shutil.copyfile(fresh, tmp)
+    tmp.replace(shared)  # atomic: a concurrent reader sees the old or the new file, never half of one

@@ -7,17 +7,19 @@ to the dbt subprocess when a step runs, never at import, so one code location ca
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from dagster._utils import run_with_concurrent_update_guard  # what DbtProject's own preparer uses
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
+from packaging import version
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -120,9 +122,19 @@ def dbt_project() -> DbtProject:
     return project
 
 
+class InfranautDbtCliResource(DbtCliResource):
+    """``DbtCliResource`` that reads dbt's version from package metadata instead of running
+    ``dbt --version`` in a subprocess for every run (3+ s a step: the resource is rebuilt per run).
+    We install dbt-core itself, never the separately shipped fusion engine, so the metadata is exact."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+
 def dbt_resource() -> DbtCliResource:
     """The ``dbt`` resource for Definitions."""
-    return DbtCliResource(project_dir=dbt_project(), dbt_executable=_dbt_executable())
+    return InfranautDbtCliResource(project_dir=dbt_project(), dbt_executable=_dbt_executable())
 
 
 __all__ = ["DBT_PROJECT_DIR", "dbt_resource", "dbt_env_for_warehouse", "dbt_environment", "dbt_project"]

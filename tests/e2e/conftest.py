@@ -1,0 +1,54 @@
+"""One demo run shared by the end-to-end tests: the whole graph, in process, on the embedded default."""
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from infranaut_pipelines.demo import DEFAULT_DEMO_START, DemoManifest, write_demo_drops
+from infranaut_pipelines.registry import Registry, load_registry
+
+E2E_DAYS = 6  # baseline days 0-2, drift from day 5 (the last): enough to see both verdicts
+E2E_ROWS = 800
+
+
+@dataclass
+class DemoRun:
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+    registry: Registry
+    manifest: DemoManifest
+    days: list[dt.date]
+    data_dir: Path
+    stats: dict[str, int]
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
+    from infranaut_pipelines.definitions import build_definitions
+    from infranaut_pipelines.demo_pipeline import run_demo_pipeline
+
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    saved = {k: os.environ.get(k) for k in ("INFRANAUT_DATA_DIR", "SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL")}
+    os.environ["INFRANAUT_DATA_DIR"] = str(data_dir)
+    for k in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL"):
+        os.environ.pop(k, None)
+    try:
+        defs = build_definitions()
+        registry = load_registry()
+        landing = defs.resources["landing"].get_store()  # type: ignore[union-attr]
+        manifest = write_demo_drops(landing, registry, start=DEFAULT_DEMO_START, days=E2E_DAYS, rows_per_day=E2E_ROWS)
+        days = [DEFAULT_DEMO_START + dt.timedelta(days=i) for i in range(E2E_DAYS)]
+        with dg.instance_for_test() as instance:
+            stats = run_demo_pipeline(defs, instance, registry, days, say=lambda _m: None)
+            yield DemoRun(defs, instance, registry, manifest, days, data_dir, stats)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
