@@ -10,7 +10,7 @@ from infranaut_pipelines.warehouse import Warehouse
 
 from .conftest import DemoRun
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 PARTITIONED_ASSETS = [
     "raw_inferences", "raw_labels", "validated_inferences", "quarantined_inferences", "validated_labels",
