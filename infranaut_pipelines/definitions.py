@@ -14,7 +14,7 @@ from infranaut_pipelines.executors import select_executor
 from infranaut_pipelines.registry import load_registry
 from infranaut_pipelines.resources import build_resources
 from infranaut_pipelines.schedules.nightly import DEFAULT_CRON, build_nightly_schedule
-from infranaut_pipelines.sensors import landing_sensor, run_failure
+from infranaut_pipelines.sensors import freshness, landing_sensor, run_failure
 from infranaut_pipelines.validation import check_rules
 
 
@@ -30,7 +30,7 @@ def build_definitions() -> dg.Definitions:
         asset_checks=[*alerting.asset_checks()],
         jobs=[jobs.inference_pipeline_job, jobs.label_pipeline_job, jobs.nightly_report_job, jobs.update_baseline_job],
         schedules=[build_nightly_schedule(os.environ.get("INFRANAUT_NIGHTLY_CRON", DEFAULT_CRON))],
-        sensors=[landing_sensor.build_landing_sensor(), run_failure.slack_on_run_failure],
+        sensors=[landing_sensor.build_landing_sensor(), run_failure.slack_on_run_failure, freshness.freshness_sensor],
         resources=build_resources(),
         executor=select_executor(),
     )

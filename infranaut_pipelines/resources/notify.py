@@ -6,6 +6,7 @@ The bot token goes through dagster-slack's ``SlackResource``; secrets arrive as 
 """
 
 
+import datetime as dt
 import os
 from typing import Any
 
@@ -21,7 +22,9 @@ from infranaut_pipelines.alerting import (
     Signals,
     deliver_pending,
     evaluate_and_record,
+    freshness_findings,
     load_rules,
+    record_evaluation,
 )
 from infranaut_pipelines.notify import SlackSender
 from infranaut_pipelines.notify.slack import validate_token, validate_webhook_url
@@ -82,11 +85,26 @@ class NotifierResource(dg.ConfigurableResource):
         """
         store = AlertStore(warehouse)
         summary = evaluate_and_record(store, self.rules(registry), signals)
+        return summary, self._deliver(store, log)
+
+    def record_freshness(
+        self, warehouse: Warehouse, registry: Registry, last_drop_at: dict[str, dt.datetime | None],
+        now: dt.datetime, log: Any,
+    ) -> tuple[list[EvaluationSummary], DeliverySummary | None]:
+        """Freshness is evaluated by a sensor, not per partition: a model that stops sending has no partition."""
+        store, rules = AlertStore(warehouse), self.rules(registry)
+        summaries = [
+            record_evaluation(store, rules, model_id, now.date(), evaluation, now, source="sensor")
+            for model_id, evaluation in freshness_findings(last_drop_at, now, rules, models=registry.model_ids).items()
+        ]
+        return summaries, self._deliver(store, log)
+
+    def _deliver(self, store: AlertStore, log: Any) -> DeliverySummary | None:
         sender = self.sender()
         if sender is None:
             log.info("Slack is not configured (SLACK_BOT_TOKEN / SLACK_WEBHOOK_URL): alerts stay in the outbox")
-            return summary, None
+            return None
         delivery = deliver_pending(store, sender)
         if delivery.pending:
             log.warning(f"{delivery.pending} alert message(s) still pending: {delivery.stopped_reason or ''}")
-        return summary, delivery
+        return delivery
