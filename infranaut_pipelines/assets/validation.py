@@ -8,6 +8,7 @@ quarantined.
 
 
 import datetime as dt
+import html
 
 import dagster as dg
 import polars as pl
@@ -53,6 +54,23 @@ def _reason_table(quarantine: pl.DataFrame) -> str:
     )
     rows = "\n".join(f"| {escape_md(str(r))} | {n} |" for r, n in counts.iter_rows())
     return "| rule / column | rows |\n|---|---|\n" + rows
+
+
+def check_summary(check: CheckOutcome) -> str:
+    """One line for Slack: what the check tests, how many rows failed, and a few (masked) examples.
+
+    Examples arrive HTML-escaped for the UI; they are unescaped here because the Slack renderer escapes
+    for Slack itself (same characters), and escaping twice would show `&amp;lt;` to readers."""
+    parts = [check.description]
+    m = check.metadata
+    if "violating_rows" in m and "rows" in m:
+        parts.append(f"{m['violating_rows']} of {m['rows']} rows violate it")
+    for e in check.expectations[:3]:
+        if e.get("success") is False:
+            examples = ", ".join(html.unescape(str(v)) for v in (e.get("partial_unexpected") or [])[:3])
+            where = e.get("column") or e.get("rule")
+            parts.append(f"{where}: {e.get('unexpected_count')} unexpected" + (f" (e.g. {examples})" if examples else ""))
+    return "; ".join(str(p) for p in parts)
 
 
 def escape_md(text: str) -> str:
@@ -132,7 +150,9 @@ def validate_inferences(
             model_id=model_id,
             partition_date=day,
             now=dt.datetime.now(dt.timezone.utc),
-            failed_checks=[{"name": c.name, "severity": c.severity, "description": c.description} for c in failed],
+            failed_checks=[
+                {"name": c.name, "severity": c.severity, "description": check_summary(c)} for c in failed
+            ],
             quality_score=outcome.quality_score,
             run_url=settings.run_url(context.run_id),
         )

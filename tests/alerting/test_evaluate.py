@@ -42,10 +42,15 @@ def test_performance_drop_respects_metric_direction(rules):
 
 
 def test_failed_checks_and_freshness_in_partition_signals(rules):
-    s = signals(5, failed_checks=[{"name": "amount_in_range", "severity": "ERROR", "description": "3% out of range"}],
+    s = signals(5, failed_checks=[{"name": "amount_in_range", "severity": "ERROR", "description": "3% out of range"},
+                                  {"name": "null_rate_anomaly", "severity": "WARN", "description": "nulls up"}],
                 last_drop_at=dt.datetime(2026, 11, 5, 20, tzinfo=dt.timezone.utc))
     f = {x.rule: x for x in evaluate(rules, s)}
-    assert f["failed_check"].subject == "amount_in_range" and "3% out of range" in f["failed_check"].summary
+    # A blocking (ERROR) check is critical; a warning-level one stays a warning.
+    blocking = f["blocking_check_failed"]
+    assert blocking.subject == "amount_in_range" and "3% out of range" in blocking.summary
+    assert blocking.severity == "critical"
+    assert f["failed_check"].subject == "null_rate_anomaly" and f["failed_check"].severity == "warning"
     assert f["stale_predictions"].value == 10.0  # 20:00 -> 06:00 next day, fraud threshold is 6 h
 
 
