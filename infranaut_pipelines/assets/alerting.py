@@ -10,7 +10,9 @@ import json
 
 import dagster as dg
 
+from infranaut_pipelines.alerting import AlertStore
 from infranaut_pipelines.assets.baseline import current_pointer_key
+from infranaut_pipelines.assets.validation import escape_md
 from infranaut_pipelines.monitoring.signals import build_signals
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.registry import Registry
@@ -57,9 +59,15 @@ def alerts(
         run_url=settings.run_url(context.run_id),
     )
     summary, delivery = notifier.record_and_deliver(warehouse.get_warehouse(), registry, signals, context.log)
+    states = {s["fingerprint"]: s for s in AlertStore(warehouse.get_warehouse()).states(model_id)}
+
+    def names(fingerprints: list[str]) -> str:
+        return ", ".join(_label(states[f]) if f in states else f[:12] for f in fingerprints) or "none"
+
     metadata: dict[str, dg.RawMetadataValue] = {
         "findings": dg.MetadataValue.int(summary.findings),
-        "fired": dg.MetadataValue.text(", ".join(summary.fired) or "none"),
+        "fired": dg.MetadataValue.text(names(summary.fired)),
+        "open_alerts": dg.MetadataValue.md(_open_table([s for s in states.values() if s["status"] == "open"])),
         "escalated": dg.MetadataValue.int(len(summary.escalated)),
         "resolved": dg.MetadataValue.int(len(summary.resolved)),
         "suppressed": dg.MetadataValue.int(len(summary.suppressed)),
@@ -68,6 +76,21 @@ def alerts(
         "slack": dg.MetadataValue.text("not configured" if delivery is None else json.dumps(delivery.as_metadata())),
     }
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _label(state: dict) -> str:
+    return f"{state['rule']}({state['subject']})" if state["subject"] else str(state["rule"])
+
+
+def _open_table(open_states: list[dict]) -> str:
+    if not open_states:
+        return "no open alerts"
+    rows = ["| alert | severity | since | evaluations | last value |", "|---|---|---|---|---|"]
+    for st in sorted(open_states, key=lambda x: (x["severity"] != "critical", x["rule"], x["subject"])):
+        value = "" if st.get("last_value") is None else f"{st['last_value']:.4g}"
+        label = escape_md(_label(st))
+        rows.append(f"| {label} | {st['severity']} | {st['first_seen']:%Y-%m-%d %H:%M} | {st['evaluations']} | {value} |")
+    return "\n".join(rows)
 
 
 def asset_checks() -> list[dg.AssetChecksDefinition]:
