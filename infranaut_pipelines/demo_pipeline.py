@@ -25,6 +25,7 @@ def run_demo_pipeline(
     registry: Registry,
     days: list[dt.date],
     say: Callable[[str], None] = print,
+    log_level: str = "WARNING",
 ) -> dict[str, int]:
     models = registry.model_ids
     instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, models)
@@ -35,8 +36,12 @@ def run_demo_pipeline(
     reports_only = list(REPORT_ASSETS.resolve(graph))
     stats = {"runs": 0, "failed": 0}
 
-    def run(j: dg.JobDefinition, key: str, label: str, **kw: object) -> None:
-        result = j.execute_in_process(instance=instance, partition_key=key, raise_on_error=False, **kw)  # type: ignore[arg-type]
+    def run(j: dg.JobDefinition, key: str, label: str, run_config: dict | None = None, **kw: object) -> None:
+        # Step-by-step DEBUG logs belong in the UI, not on the terminal of someone trying the demo.
+        config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": log_level}}}}
+        result = j.execute_in_process(
+            instance=instance, partition_key=key, raise_on_error=False, run_config=config, **kw  # type: ignore[arg-type]
+        )
         stats["runs"] += 1
         if not result.success:
             stats["failed"] += 1
