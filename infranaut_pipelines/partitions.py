@@ -11,7 +11,9 @@ import datetime as dt
 import dagster as dg
 
 MODEL_PARTITIONS_NAME = "models"
-PARTITIONS_START_DATE = "2026-01-01"
+# The first day partitions exist (the demo's first day). Move it back to cover your models' history: days
+# before it cannot be ingested (the landing sensor rejects them with that reason).
+PARTITIONS_START_DATE = "2026-11-01"
 
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=PARTITIONS_START_DATE,

@@ -27,7 +27,8 @@ class InfranautDbtTranslator(DagsterDbtTranslator):
     ``meta.dagster.asset_key`` in dbt_project/models/sources.yml (handled by the base class)."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "model":
+        # Sources too: the registry snapshot table belongs with the models that read it, not in "default".
+        if dbt_resource_props["resource_type"] in ("model", "source"):
             return AGGREGATION_GROUP
         return super().get_group_name(dbt_resource_props)
 

@@ -86,7 +86,8 @@ def drift_report(
             "n_drifted": dg.MetadataValue.int(result.n_drifted),
             "prediction_drift": dg.MetadataValue.bool(bool(result.prediction_drift and result.prediction_drift.drifted)),
             "drift_table": dg.MetadataValue.md(drift_markdown(result)),
-            "report_html": dg.MetadataValue.url(html_uri) if html_uri.startswith("http") else dg.MetadataValue.path(html_uri),
+            # A URL (also for file:// and s3://) so the UI renders it as a link to open or copy.
+            "report_html": dg.MetadataValue.url(html_uri),
             "report_json": dg.MetadataValue.path(store.uri(prefix + "drift_report.json")),
             "baseline_version": dg.MetadataValue.text(pointer["version"]),
             "current_rows": dg.MetadataValue.int(model_features.height),

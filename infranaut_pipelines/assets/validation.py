@@ -93,7 +93,10 @@ def escape_md(text: str) -> str:
     },
     partitions_def=date_model_partitions,
     check_specs=[
-        dg.AssetCheckSpec(name, asset=VALIDATED, blocking=blocking, description=description)
+        # Partitioned like the asset, so the UI keeps each (date, model)'s result rather than only the latest.
+        dg.AssetCheckSpec(
+            name, asset=VALIDATED, blocking=blocking, description=description, partitions_def=date_model_partitions
+        )
         for name, (blocking, description) in CHECKS.items()
     ],
     can_subset=False,

@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 from scipy.stats import rankdata
 
-DAY = dt.date(2026, 3, 14)
-EMPTY_DAY = dt.date(2026, 3, 15)
+DAY = dt.date(2026, 11, 14)
+EMPTY_DAY = dt.date(2026, 11, 15)
 BINARY = "fraud_detector"
 REGRESSION = "demand_forecaster"
 MULTICLASS = "intent_router"
