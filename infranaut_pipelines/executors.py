@@ -25,9 +25,50 @@ def _env_or(name: str, default: str) -> Any:
     return {"env": name} if os.environ.get(name) else default
 
 
-def celery_executor_from_env() -> dg.ExecutorDefinition:
-    from dagster_celery import celery_executor
+def broker_problem(url: str, timeout: float = 5.0) -> str | None:
+    """None when the broker accepts a connection, else what is wrong (URL with its password masked)."""
+    from kombu import Connection
 
+    with Connection(url, connect_timeout=timeout) as conn:
+        try:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+            return None
+        except Exception as exc:  # kombu wraps socket errors in OperationalError
+            return f"Celery broker {conn.as_uri()} is unreachable ({exc})"
+
+
+def _checked_celery_executor() -> dg.ExecutorDefinition:
+    """dagster-celery's executor, plus one broker check before any step is submitted: without it a dead
+    broker surfaces as a bare kombu "Connection refused" traceback that names neither the broker nor the fix."""
+    from dagster._core.execution.retries import RetryMode
+    from dagster_celery.executor import CELERY_CONFIG, CeleryExecutor
+
+    class BrokerCheckedCeleryExecutor(CeleryExecutor):
+        def execute(self, plan_context, execution_plan):  # type: ignore[no-untyped-def]
+            problem = broker_problem(self.broker or DEFAULT_CELERY_BROKER)
+            if problem:
+                raise dg.Failure(
+                    description=f"{problem}. No step was submitted. Start the broker (or fix {CELERY_BROKER_ENV}) "
+                    "and re-execute this run (UI: Re-execute > From failure)."
+                )
+            return super().execute(plan_context, execution_plan)
+
+    @dg.executor(name="celery", config_schema=CELERY_CONFIG, requirements=dg.multiple_process_executor_requirements())
+    def celery_executor(init_context):  # type: ignore[no-untyped-def]
+        cfg = init_context.executor_config
+        return BrokerCheckedCeleryExecutor(
+            broker=cfg.get("broker"),
+            backend=cfg.get("backend"),
+            config_source=cfg.get("config_source"),
+            include=cfg.get("include"),
+            retries=RetryMode.from_config(cfg["retries"]),
+        )
+
+    return celery_executor
+
+
+def celery_executor_from_env() -> dg.ExecutorDefinition:
+    celery_executor = _checked_celery_executor()
     return celery_executor.configured(
         {
             "broker": _env_or(CELERY_BROKER_ENV, DEFAULT_CELERY_BROKER),

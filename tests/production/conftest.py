@@ -11,7 +11,9 @@ same state and their outputs can be compared exactly.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,6 +65,18 @@ class Prod:
             "INFRANAUT_WAREHOUSE_URL": stack.warehouse_url,
             **extra,
         }
+
+    def worker_env(self, stack: Stack) -> dict[str, str]:
+        """A worker's environment: this process's (AWS_* for moto) plus the stack's, venv bin on PATH
+        (`dagster-celery worker start` spawns `celery`), as with an activated venv in production."""
+        env = dict(os.environ)
+        for k, v in self.env(stack).items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
+        env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env.get('PATH', '')}"
+        return env
 
     def new_stack(self, name: str) -> Stack:
         """A fresh clone of the prepared reference state (lake prefix + warehouse database)."""
@@ -160,3 +174,20 @@ def prod(pg_url: str, rabbitmq: str, s3_server, tmp_path_factory: pytest.TempPat
     finally:
         for name in created:
             drop_database(pg_url, name)
+
+
+@pytest.fixture(scope="session")
+def reference(prod: Prod):  # type: ignore[no-untyped-def]
+    """The target partition run in process (the embedded default's executor) on the reference stack."""
+    from infranaut_pipelines.definitions import build_definitions
+    from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME
+
+    from .outputs import read_outputs
+
+    with patched_env(prod.env(prod.reference, INFRANAUT_EXECUTOR="in_process")):
+        defs = build_definitions()
+        with dg.instance_for_test() as instance:
+            instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, [MODEL])
+            r = defs.get_job_def("inference_pipeline_job").execute_in_process(instance=instance, partition_key=str(partition(TARGET_DAY)))
+            assert r.success
+    return read_outputs(prod.reference.lake_url, prod.reference.warehouse_url, MODEL, TARGET_DAY)

@@ -24,9 +24,12 @@ def run_partition(instance: dg.DagsterInstance, key: dg.MultiPartitionKey, **kw)
     return dg.execute_job(recon_job(), instance=instance, tags=partition_tags(key), **kw)
 
 
-def retry_from_failure(instance: dg.DagsterInstance, run_id: str) -> dg.JobExecutionResult:
+def retry_from_failure(instance: dg.DagsterInstance, run_id: str, key: dg.MultiPartitionKey) -> dg.JobExecutionResult:
+    """What "Re-execute from failure" (or a run retry) does. execute_job does not copy the parent's partition
+    tags onto the child run, so they are passed again."""
     return dg.execute_job(
-        recon_job(), instance=instance, reexecution_options=dg.ReexecutionOptions.from_failure(run_id, instance)
+        recon_job(), instance=instance, tags=partition_tags(key),
+        reexecution_options=dg.ReexecutionOptions.from_failure(run_id, instance),
     )
 
 

@@ -105,14 +105,20 @@ class Workers:
     names: list[str] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
 
-    def pool_children(self, index: int) -> list[int]:
-        """pids of the prefork pool processes of worker ``index`` (where the steps run)."""
-        pgid = self.procs[index].pid
+    def kill_pool(self, index: int) -> list[int]:
+        """SIGKILL what executes steps on worker ``index``: its prefork pool processes and their children
+        (dbt). The CLI wrapper and celery's main process survive and fork a fresh pool process, as after
+        an OOM kill of a step."""
+        leader = self.procs[index].pid
         out = subprocess.run(["ps", "-o", "pid=,pgid=,ppid=", "-e"], capture_output=True, text=True).stdout
         rows = [tuple(int(x) for x in line.split()) for line in out.splitlines() if line.strip()]
-        in_group = {pid: ppid for pid, g, ppid in rows if g == pgid}
-        # dagster-celery CLI -> celery main process -> pool children
-        return [pid for pid, ppid in in_group.items() if ppid in in_group and in_group[ppid] in in_group]
+        in_group = {pid: ppid for pid, g, ppid in rows if g == leader}
+        keep = {leader} | {pid for pid, ppid in in_group.items() if ppid == leader}
+        victims = [pid for pid in in_group if pid not in keep]
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return victims
 
 
 def _ping(broker: str, expected: list[str], timeout: float) -> set[str]:

@@ -7,45 +7,25 @@ started here with the documented command.
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 
 import dagster as dg
 
 from .conftest import MODEL, TARGET_DAY, Prod, partition
-from .outputs import assert_no_duplicates, assert_same, read_outputs
+from .outputs import Outputs, assert_no_duplicates, assert_same, read_outputs
 from .runs import celery_workers_used, expected_assets, materialized_assets, run_partition
 from .services import celery_workers, patched_env
 
 
-def worker_env(prod: Prod, stack) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    env = {**os.environ, **{k: v for k, v in prod.env(stack).items() if v is not None}}
-    # `celery` (spawned by `dagster-celery worker start`) must be on PATH: as with an activated venv.
-    env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env.get('PATH', '')}"
-    for k, v in prod.env(stack).items():
-        if v is None:
-            env.pop(k, None)
-    return env
-
-
-def test_partition_through_celery_matches_in_process(prod: Prod) -> None:
+def test_partition_through_celery_matches_in_process(prod: Prod, reference: Outputs) -> None:
     from infranaut_pipelines.definitions import build_definitions
     from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME
 
     key = partition(TARGET_DAY)
-    t0 = time.monotonic()
-    with patched_env(prod.env(prod.reference, INFRANAUT_EXECUTOR="in_process")):
-        defs = build_definitions()
-        with dg.instance_for_test() as ref_instance:
-            ref_instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, [MODEL])
-            ref = defs.get_job_def("inference_pipeline_job").execute_in_process(instance=ref_instance, partition_key=str(key))
-            assert ref.success
-    t_ref = time.monotonic() - t0
-
-    with celery_workers(2, worker_env(prod, prod.celery), prod.tmp) as workers, patched_env(prod.env(prod.celery)):
+    with celery_workers(2, prod.worker_env(prod.celery), prod.tmp) as workers, patched_env(prod.env(prod.celery)):
         instance = dg.DagsterInstance.get()  # DAGSTER_HOME -> the production dagster.yaml, PostgreSQL storage
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        defs = build_definitions()
         instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, [MODEL])
         t1 = time.monotonic()
         result = run_partition(instance, key)
@@ -60,9 +40,8 @@ def test_partition_through_celery_matches_in_process(prod: Prod) -> None:
         instance.dispose()
 
     celery_out = read_outputs(prod.celery.lake_url, prod.celery.warehouse_url, MODEL, TARGET_DAY)
-    ref_out = read_outputs(prod.reference.lake_url, prod.reference.warehouse_url, MODEL, TARGET_DAY)
-    assert_same(celery_out, ref_out)
+    assert_same(celery_out, reference)
     assert celery_out.frames["raw_inferences"].height == celery_out.counts["validated_inferences"] + celery_out.counts["quarantined_inferences"]
     assert celery_out.drift.filter(celery_out.drift["drifted"]).height > 0  # day 5 drifts: the verdicts are not vacuous
     assert_no_duplicates(celery_out, prod.celery.warehouse_url, MODEL, TARGET_DAY)
-    print(f"\nin-process {t_ref:.1f}s, celery {t_celery:.1f}s, steps per worker: {used}")
+    print(f"\ncelery {t_celery:.1f}s, steps per worker: {used}")
