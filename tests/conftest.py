@@ -55,3 +55,15 @@ def pg_url() -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_dagster_state_storage() -> Iterator[None]:
+    """Dagster 1.13 leaves a test instance's defs-state storage in a process-wide ContextVar after
+    ``build_schedule_context(...).evaluate_tick`` with an ``instance_for_test``; once that instance is
+    closed, the next ``materialize`` in the same worker fails with "undefined DagsterInstance weakref".
+    Reset it after every test so tests stay independent of their order."""
+    yield
+    from dagster._core.storage.defs_state.base import _current_storage
+
+    _current_storage.set(None)

@@ -15,6 +15,9 @@ def test_nightly_requests_yesterday_for_models_with_data(tmp_path, monkeypatch) 
     monkeypatch.setenv("INFRANAUT_NIGHTLY_CRON", "0 2 * * *")
     defs = build_definitions()
     schedule = defs.get_schedule_def("nightly_drift_schedule")
+    # Resolve the repository before any test instance exists: Dagster keeps the instance that was current
+    # during resolution in a process-wide load context, which must not point at a closed test instance.
+    repository = defs.get_repository_def()
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "UTC"
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, ["fraud_detector", "demand_forecaster"])
@@ -25,7 +28,7 @@ def test_nightly_requests_yesterday_for_models_with_data(tmp_path, monkeypatch) 
         ctx = dg.build_schedule_context(
             instance=instance,
             scheduled_execution_time=dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.timezone.utc),
-            repository_def=defs.get_repository_def(),
+            repository_def=repository,
         )
         result = schedule.evaluate_tick(ctx)
         assert [r.partition_key for r in result.run_requests] == ["2026-11-21|fraud_detector"]
