@@ -11,6 +11,7 @@ import datetime as dt
 import os
 
 import dagster as dg
+from botocore.exceptions import BotoCoreError, ClientError
 
 from infranaut_pipelines import jobs
 from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
@@ -36,8 +37,15 @@ def evaluate_landing(
     now = now or dt.datetime.now(dt.timezone.utc)
     cursor = ScanCursor.from_json(context.cursor, lookback=_lookback())
     store = landing.get_store()
+    try:
+        # Listed in full before scanning, so an outage mid-listing cannot produce a partial view.
+        objects = list(store.list())
+    except (BotoCoreError, ClientError, OSError) as exc:
+        # The store is unreachable: request nothing and keep the cursor, so the next tick sees everything.
+        context.log.warning(f"landing store {store.url} unreachable: {exc}")
+        return dg.SensorResult(skip_reason=f"landing store unreachable: {exc}", cursor=context.cursor)
     result: ScanResult = scan(
-        store.list(),
+        objects,
         cursor,
         settings.registry(),
         now,
