@@ -17,6 +17,11 @@ import dagster as dg
 
 CELERY_BROKER_ENV = "INFRANAUT_CELERY_BROKER"
 CELERY_BACKEND_ENV = "INFRANAUT_CELERY_BACKEND"
+# Steps without their own `dagster-celery/queue` tag go to this queue; workers listen with `-q <queue>`.
+# Separate queue names let several deployments (or test sessions) share one broker without taking each
+# other's tasks.
+CELERY_QUEUE_ENV = "INFRANAUT_CELERY_QUEUE"
+DEFAULT_CELERY_QUEUE = "dagster"
 DEFAULT_CELERY_BROKER = "pyamqp://guest@localhost:5672//"
 DEFAULT_CELERY_BACKEND = "rpc://"
 
@@ -51,7 +56,17 @@ def _checked_celery_executor() -> dg.ExecutorDefinition:
                     description=f"{problem}. No step was submitted. Start the broker (or fix {CELERY_BROKER_ENV}) "
                     "and re-execute this run (UI: Re-execute > From failure)."
                 )
-            return super().execute(plan_context, execution_plan)
+            from dagster_celery.core_execution_loop import core_celery_execution_loop
+            from dagster_celery.defaults import task_default_queue
+            from dagster_celery.executor import _submit_task
+
+            default_queue = os.environ.get(CELERY_QUEUE_ENV) or DEFAULT_CELERY_QUEUE
+
+            def submit(app, ctx, step, queue, priority, known_state):  # type: ignore[no-untyped-def]
+                # dagster-celery passes its own default ("dagster") unless the step is tagged otherwise.
+                return _submit_task(app, ctx, step, default_queue if queue == task_default_queue else queue, priority, known_state)
+
+            return core_celery_execution_loop(plan_context, execution_plan, step_execution_fn=submit)
 
     @dg.executor(name="celery", config_schema=CELERY_CONFIG, requirements=dg.multiple_process_executor_requirements())
     def celery_executor(init_context):  # type: ignore[no-untyped-def]

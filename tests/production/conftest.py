@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import pytest
 from tests.conftest import require_service
 from tests.s3_server import s3_server  # noqa: F401  (fixture)
 
-from .services import PRODUCTION_YAML, RABBIT_URL, create_database, db_url, drop_database, patched_env
+from .services import PRODUCTION_YAML, RABBIT_URL, create_database, db_url, delete_queue, drop_database, patched_env
 
 MODEL = "fraud_detector"
 START = dt.date(2026, 11, 1)
@@ -138,6 +139,8 @@ def prod(pg_url: str, rabbitmq: str, s3_server, tmp_path_factory: pytest.TempPat
         "INFRANAUT_EXECUTOR": "celery",
         "INFRANAUT_CELERY_BROKER": rabbitmq,
         "INFRANAUT_CELERY_BACKEND": "rpc://",
+        # A queue of our own: other sessions (other checkouts, CI jobs) may use the same RabbitMQ.
+        "INFRANAUT_CELERY_QUEUE": f"infranaut-test-{uuid.uuid4().hex[:10]}",
         "INFRANAUT_DATA_DIR": str(tmp / "data"),
         "SLACK_BOT_TOKEN": None,  # type: ignore[dict-item]
         "SLACK_WEBHOOK_URL": None,  # type: ignore[dict-item]
@@ -172,6 +175,7 @@ def prod(pg_url: str, rabbitmq: str, s3_server, tmp_path_factory: pytest.TempPat
         p.celery = p.new_stack("celery")
         yield p
     finally:
+        delete_queue(rabbitmq, base_env["INFRANAUT_CELERY_QUEUE"])
         for name in created:
             drop_database(pg_url, name)
 

@@ -148,7 +148,7 @@ def start_workers(n: int, env: Mapping[str, str], log_dir: Path, concurrency: in
             log = log_dir / f"{name}.log"
             cmd = [
                 DAGSTER_CELERY, "worker", "start", "-A", "dagster_celery.app", "-y", str(CELERY_YAML),
-                "-n", name, "-l", "INFO", "--", f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
+                "-q", env["INFRANAUT_CELERY_QUEUE"], "-n", name, "-l", "INFO", "--", f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
             ]
             with open(log, "wb") as fh:
                 proc = subprocess.Popen(cmd, env=dict(env), cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
@@ -193,3 +193,11 @@ def celery_workers(n: int, env: Mapping[str, str], log_dir: Path) -> Iterator[Wo
         yield workers
     finally:
         stop_workers(workers)
+
+
+def delete_queue(broker: str, queue: str) -> None:
+    """Remove the session's queue from the shared broker."""
+    from kombu import Connection
+
+    with Connection(broker, connect_timeout=5) as conn, contextlib.suppress(Exception):
+        conn.default_channel.queue_delete(queue)

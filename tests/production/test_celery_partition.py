@@ -10,11 +10,16 @@ from __future__ import annotations
 import time
 
 import dagster as dg
+import pytest
 
 from .conftest import MODEL, TARGET_DAY, Prod, partition
 from .outputs import Outputs, assert_no_duplicates, assert_same, read_outputs
 from .runs import celery_workers_used, expected_assets, materialized_assets, run_partition
 from .services import celery_workers, patched_env
+
+# One xdist group: these tests share the session's stack and the broker's `dagster` queue; run in parallel
+# (two xdist processes), one test's workers would take the other's tasks with the wrong environment.
+pytestmark = pytest.mark.xdist_group("production")
 
 
 def test_partition_through_celery_matches_in_process(prod: Prod, reference: Outputs) -> None:

@@ -12,11 +12,16 @@ import threading
 import time
 
 import dagster as dg
+import pytest
 
 from .conftest import MODEL, TARGET_DAY, Prod, partition
 from .outputs import Outputs, assert_no_duplicates, assert_same, read_outputs
 from .runs import celery_workers_used, retry_from_failure, run_partition
 from .services import Workers, celery_workers, patched_env, terminate_backends
+
+# One xdist group: these tests share the session's stack and the broker's `dagster` queue; run in parallel
+# (two xdist processes), one test's workers would take the other's tasks with the wrong environment.
+pytestmark = pytest.mark.xdist_group("production")
 
 DEAD_BROKER = "pyamqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1
 KILLED_STEP = "aggregation_dbt_assets"
