@@ -62,7 +62,8 @@ def evaluate_landing(
             run_key=r.run_key,
             job_name=JOB_FOR_KIND[r.kind].name,
             partition_key=partition_key(r.date, r.model_id),
-            tags={"infranaut/drop_kind": r.kind, "infranaut/new_files": str(len(r.objects))},
+            # infranaut/model lets the production run queue keep one run per model at a time.
+            tags={"infranaut/drop_kind": r.kind, "infranaut/new_files": str(len(r.objects)), "infranaut/model": r.model_id},
         )
         for r in result.requests
     ]
