@@ -29,8 +29,8 @@ def run_demo_pipeline(
 ) -> dict[str, int]:
     models = registry.model_ids
     instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, models)
-    job = defs.get_job_def("inference_pipeline_job")
-    baseline_job = defs.get_job_def("update_baseline_job")
+    job = defs.resolve_job_def("inference_pipeline_job")
+    baseline_job = defs.resolve_job_def("update_baseline_job")
     graph = defs.resolve_asset_graph()
     up_to_features = list((INFERENCE_PIPELINE - REPORT_ASSETS).resolve(graph))
     reports_only = list(REPORT_ASSETS.resolve(graph))

@@ -1,7 +1,6 @@
 """One demo run shared by the end-to-end tests: the whole graph, in process, on the embedded default."""
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 from infranaut_pipelines.demo import DEFAULT_DEMO_START, DemoManifest, write_demo_drops
 from infranaut_pipelines.registry import Registry, load_registry
+from tests.support.env import temporary_env
 
 E2E_DAYS = 6  # baseline days 0-2, drift from day 5 (the last): enough to see both verdicts
 E2E_ROWS = 800
@@ -33,11 +33,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     from infranaut_pipelines.demo_pipeline import run_demo_pipeline
 
     data_dir = tmp_path_factory.mktemp("e2e-data")
-    saved = {k: os.environ.get(k) for k in ("INFRANAUT_DATA_DIR", "SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL")}
-    os.environ["INFRANAUT_DATA_DIR"] = str(data_dir)
-    for k in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL"):
-        os.environ.pop(k, None)
-    try:
+    env = {"INFRANAUT_DATA_DIR": str(data_dir), "SLACK_BOT_TOKEN": None, "SLACK_WEBHOOK_URL": None}
+    with temporary_env(env):
         defs = build_definitions()
         registry = load_registry()
         landing = defs.resources["landing"].get_store()  # type: ignore[union-attr]
@@ -46,9 +43,3 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
         with dg.instance_for_test() as instance:
             stats = run_demo_pipeline(defs, instance, registry, days, say=lambda _m: None)
             yield DemoRun(defs, instance, registry, manifest, days, data_dir, stats)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v

@@ -5,7 +5,6 @@ Runs the real graph for one partition with Slack pointed at the local Slack-comp
 
 import datetime as dt
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from infranaut_pipelines.demo import write_demo_drops
 from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, partition_key
 from infranaut_pipelines.registry import load_registry
+from tests.support.env import temporary_env
 from tests.slack_server import SlackServer, slack_server  # noqa: F401 - fixture
 
 DAY = dt.date(2026, 11, 2)
@@ -30,17 +30,8 @@ def env(tmp_path: Path, slack_server: SlackServer) -> Iterator[Path]:  # noqa: F
         "SLACK_API_BASE_URL": slack_server.api_base_url,
         "INFRANAUT_UI_BASE_URL": "http://dagster.example:3000",
     }
-    saved = {k: os.environ.get(k) for k in [*values, "SLACK_WEBHOOK_URL"]}
-    os.environ.update(values)
-    os.environ.pop("SLACK_WEBHOOK_URL", None)
-    try:
+    with temporary_env({**values, "SLACK_WEBHOOK_URL": None}):
         yield tmp_path
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _broken_drop(defs: dg.Definitions) -> int:
@@ -83,7 +74,7 @@ def test_blocking_check_stops_downstream_and_posts_to_slack(env: Path, slack_ser
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, [MODEL])
         key = str(partition_key(DAY, MODEL))
-        result = defs.get_job_def("inference_pipeline_job").execute_in_process(
+        result = defs.resolve_job_def("inference_pipeline_job").execute_in_process(
             instance=instance, partition_key=key, raise_on_error=False
         )
         checks = {

@@ -3,7 +3,6 @@ tick requests the partition, and the requested run ingests and validates the dro
 
 import datetime as dt
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from infranaut_pipelines.registry import load_registry
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 from infranaut_pipelines.sensors.landing_sensor import build_landing_sensor
 from infranaut_pipelines.storage import S3Store
+from tests.support.env import temporary_env
 from tests.s3_server import S3Bucket, s3_bucket, s3_server  # noqa: F401 - fixtures
 
 DAY = dt.date(2026, 11, 2)
@@ -25,16 +25,8 @@ DAY = dt.date(2026, 11, 2)
 def env(tmp_path: Path, s3_bucket: S3Bucket) -> Iterator[str]:  # noqa: F811
     landing = f"s3://{s3_bucket.name}/landing"
     values = {"INFRANAUT_DATA_DIR": str(tmp_path), "INFRANAUT_LANDING_URL": landing}
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
+    with temporary_env(values):
         yield landing
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def test_outage_then_recovery_then_the_requested_run(env: str, s3_bucket: S3Bucket, tmp_path: Path) -> None:  # noqa: F811
@@ -69,7 +61,7 @@ def test_outage_then_recovery_then_the_requested_run(env: str, s3_bucket: S3Buck
         # Run what the sensor asked for (ingestion and validation of that partition) against the bucket.
         instance.add_dynamic_partitions("models", ["fraud_detector"])
         defs = build_definitions()
-        job = defs.get_job_def(request.job_name)
+        job = defs.resolve_job_def(request.job_name)
         result = job.execute_in_process(
             instance=instance,
             partition_key=str(request.partition_key),

@@ -161,12 +161,12 @@ def prod(pg_url: str, rabbitmq: str, s3_server, tmp_path_factory: pytest.TempPat
             up_to_features = list((INFERENCE_PIPELINE - REPORT_ASSETS).resolve(graph))
             with dg.instance_for_test() as instance:
                 instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, [MODEL])
-                r = defs.get_job_def("inference_pipeline_job").execute_in_process(
+                r = defs.resolve_job_def("inference_pipeline_job").execute_in_process(
                     instance=instance, partition_key=str(partition(START)), asset_selection=up_to_features
                 )
                 assert r.success
                 print(f"prep day0 {time.monotonic() - t0:.1f}s")
-                r = defs.get_job_def("update_baseline_job").execute_in_process(
+                r = defs.resolve_job_def("update_baseline_job").execute_in_process(
                     instance=instance, partition_key=MODEL,
                     run_config={"ops": {"drift_baseline": {"config": {"start": START.isoformat(), "end": START.isoformat()}}}},
                 )
@@ -192,6 +192,6 @@ def reference(prod: Prod):  # type: ignore[no-untyped-def]
         defs = build_definitions()
         with dg.instance_for_test() as instance:
             instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, [MODEL])
-            r = defs.get_job_def("inference_pipeline_job").execute_in_process(instance=instance, partition_key=str(partition(TARGET_DAY)))
+            r = defs.resolve_job_def("inference_pipeline_job").execute_in_process(instance=instance, partition_key=str(partition(TARGET_DAY)))
             assert r.success
     return read_outputs(prod.reference.lake_url, prod.reference.warehouse_url, MODEL, TARGET_DAY)
