@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -24,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+from tests.support.env import temporary_env
 
 S3_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -72,16 +73,10 @@ def start_s3_server() -> Iterator[S3Server]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    saved = {k: os.environ.get(k) for k in [*S3_ENV, "AWS_ENDPOINT_URL"]}
-    os.environ.update({**S3_ENV, "AWS_ENDPOINT_URL": endpoint})
     try:
-        yield S3Server(endpoint_url=endpoint)
+        with temporary_env({**S3_ENV, "AWS_ENDPOINT_URL": endpoint}):
+            yield S3Server(endpoint_url=endpoint)
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         server.stop()
 
 

@@ -18,29 +18,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.env import temporary_env as patched_env
+
 REPO = Path(__file__).resolve().parents[2]
 PRODUCTION_YAML = REPO / "deploy" / "production" / "dagster.yaml"
 CELERY_YAML = REPO / "deploy" / "production" / "celery.yaml"
 DAGSTER_CELERY = str(Path(sys.executable).parent / "dagster-celery")
 RABBIT_URL = "pyamqp://guest:guest@127.0.0.1:5672//"
-
-
-@contextlib.contextmanager
-def patched_env(values: Mapping[str, str | None]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    for k, v in values.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 # ---- PostgreSQL ---------------------------------------------------------------------------------------
