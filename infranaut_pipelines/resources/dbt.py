@@ -8,10 +8,9 @@ to the dbt subprocess when a step runs, never at import, so one code location ca
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from functools import cache, cached_property
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -19,6 +18,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from dagster._utils import run_with_concurrent_update_guard  # what DbtProject's own preparer uses
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
+
+from infranaut_pipelines.environment import temporary_env
 from packaging import version
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -61,23 +62,13 @@ def dbt_env_for_warehouse(url: str) -> dict[str, str]:
     raise ValueError(f"unsupported warehouse URL for dbt (expected duckdb:/// or postgresql://): {url!r}")
 
 
-@contextmanager
-def dbt_environment(env: Mapping[str, str]) -> Iterator[None]:
+def dbt_environment(env: Mapping[str, str]) -> AbstractContextManager[None]:
     """Set ``env`` in os.environ while a dbt invocation is started.
 
     DbtCliResource builds the subprocess environment from os.environ and offers no per-call override; the
     subprocess copies it at spawn, so restoring right after ``cli()`` returns is safe.
     """
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    return temporary_env(env)
 
 
 def _dbt_executable() -> str:

@@ -1,28 +1,5 @@
-"""Set environment variables for a block and restore the previous values (or their absence) afterwards.
+"""Tests use the package's helper (one implementation)."""
 
-Definitions read the environment when they are built, so tests that build them with other settings
-(data dir, S3 landing, Slack) set the variables around that and must leave the process as they found it.
-"""
+from infranaut_pipelines.environment import temporary_env
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-
-
-@contextmanager
-def temporary_env(values: Mapping[str, str | None]) -> Iterator[None]:
-    """``None`` unsets a variable for the duration of the block."""
-    saved = {k: os.environ.get(k) for k in values}
-    for k, v in values.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+__all__ = ["temporary_env"]
