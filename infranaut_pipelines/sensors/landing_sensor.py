@@ -62,7 +62,7 @@ def evaluate_landing(
             run_key=r.run_key,
             job_name=JOB_FOR_KIND[r.kind].name,
             partition_key=partition_key(r.date, r.model_id),
-            # infranaut/model lets the production run queue keep one run per model at a time.
+            # infranaut/model: filter runs by model in the UI (the run queue limits on dagster/partition/model).
             tags={"infranaut/drop_kind": r.kind, "infranaut/new_files": str(len(r.objects)), "infranaut/model": r.model_id},
         )
         for r in result.requests

@@ -32,7 +32,7 @@ def test_production_yaml_loads_with_postgres(pg_url: str, tmp_path: Path) -> Non
             assert type(coordinator).__name__ == "QueuedRunCoordinator"
             assert coordinator.get_run_queue_config().max_concurrent_runs == 8
             limits = {(lim["key"], str(lim.get("value"))): lim["limit"] for lim in coordinator.get_run_queue_config().tag_concurrency_limits}
-            assert limits == {("dagster/backfill", "None"): 4, ("infranaut/model", "{'applyLimitPerUniqueValue': True}"): 1}
+            assert limits == {("dagster/backfill", "None"): 4, ("dagster/partition/model", "{'applyLimitPerUniqueValue': True}"): 1}
             assert instance.run_monitoring_enabled
             assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
             assert type(instance.compute_log_manager).__name__ == "S3ComputeLogManager"
