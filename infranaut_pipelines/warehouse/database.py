@@ -78,15 +78,29 @@ class Warehouse:
     def table_exists(self, table: str) -> bool:
         return sa.inspect(self.engine).has_table(table)
 
+    def _serialize(self, conn: sa.Connection, *key: object) -> None:
+        """Hold a PostgreSQL advisory lock on ``key`` until the transaction ends.
+
+        Production runs several runs at once, each its own process. Under READ COMMITTED, two racing
+        "DELETE the rows; INSERT new ones" transactions both commit and leave both inserts behind, and two
+        racing CREATE TABLE IF NOT EXISTS fail on the catalog (pg_type unique violation): writers of the same
+        rows must take turns. DuckDB allows one writer process, so it needs nothing.
+        """
+        if self.dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "infranaut:" + repr(key)})
+
     def ensure_table(self, table: str, schema: Mapping[str, pl.DataType]) -> None:
         cols = ", ".join(f"{_quote(n)} {_sql_type(t, self.dialect)}" for n, t in schema.items())
-        self.execute(f"CREATE TABLE IF NOT EXISTS {_quote(table)} ({cols})")
+        with self.connect() as conn:
+            self._serialize(conn, "ddl", table)
+            conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {_quote(table)} ({cols})"))
 
     def replace_partition(self, table: str, df: pl.DataFrame, where: Mapping[str, Any]) -> int:
         """Atomically replace the rows matching ``where`` (e.g. model_id + partition_date) with ``df``."""
         self.ensure_table(table, df.schema)
         cond = " AND ".join(f"{_quote(k)} = :{k}" for k in where)
         with self.connect() as conn:
+            self._serialize(conn, "rows", table, sorted((k, str(v)) for k, v in where.items()))
             conn.execute(sa.text(f"DELETE FROM {_quote(table)} WHERE {cond}"), dict(where))
             if df.height:
                 self._bulk_insert(conn, table, df)
@@ -96,6 +110,7 @@ class Warehouse:
         """Replace the whole content of a small table (e.g. the registry snapshot) in one transaction."""
         self.ensure_table(table, df.schema)
         with self.connect() as conn:
+            self._serialize(conn, "table", table)
             conn.execute(sa.text(f"DELETE FROM {_quote(table)}"))
             if df.height:
                 self._bulk_insert(conn, table, df)
