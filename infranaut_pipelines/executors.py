@@ -4,7 +4,9 @@ In-process is the embedded default because DuckDB admits one writer process at a
 gains little from spawning a Python process per step; production spreads steps over Celery workers.
 
 The Celery broker and result backend come from ``INFRANAUT_CELERY_BROKER`` / ``INFRANAUT_CELERY_BACKEND``
-(resolved when a run starts, so the URL - which may carry a password - is never baked into definitions).
+(resolved when a run starts, so the URL - which may carry a password - is never baked into definitions):
+RabbitMQ (``pyamqp://user:pass@host:5672//``) or Redis (``redis://:pass@host:6379/<db>``, needs the
+``redis`` package, a runtime dependency).
 Workers read the same variables through deploy/production/celery.yaml, so both sides always agree.
 """
 
@@ -31,13 +33,21 @@ def _env_or(name: str, default: str) -> Any:
 
 
 def broker_problem(url: str, timeout: float = 5.0) -> str | None:
-    """None when the broker accepts a connection, else what is wrong (URL with its password masked)."""
+    """None when the broker accepts a connection, else what is wrong (URL with its password masked).
+
+    Works for any kombu URL; the deployments use ``pyamqp://`` (RabbitMQ) or ``redis://`` (Redis)."""
     from kombu import Connection
+    from kombu.utils.url import maybe_sanitize_url
 
     with Connection(url, connect_timeout=timeout) as conn:
         try:
             conn.ensure_connection(max_retries=1, timeout=timeout)
             return None
+        except ImportError as exc:
+            # kombu loads a transport's client library only on connect: without this branch a missing
+            # `redis` package would read as "unreachable" and send the operator to check a healthy server.
+            # (conn.as_uri() needs the transport that just failed to load, hence the URL as given, masked.)
+            return f"Celery broker {maybe_sanitize_url(url)} needs a Python package that is not installed ({exc})"
         except Exception as exc:  # kombu wraps socket errors in OperationalError
             return f"Celery broker {conn.as_uri()} is unreachable ({exc})"
 
