@@ -26,7 +26,7 @@ import pytest
 from tests.conftest import require_service
 from tests.s3_server import s3_server  # noqa: F401  (fixture)
 
-from .services import PRODUCTION_YAML, RABBIT_URL, create_database, db_url, delete_queue, drop_database, patched_env
+from .services import PRODUCTION_YAML, RABBIT_URL, REDIS_URL, create_database, db_url, delete_queue, drop_database, patched_env
 
 MODEL = "fraud_detector"
 START = dt.date(2026, 11, 1)
@@ -67,11 +67,11 @@ class Prod:
             **extra,
         }
 
-    def worker_env(self, stack: Stack) -> dict[str, str]:
+    def worker_env(self, stack: Stack, **extra: str) -> dict[str, str]:
         """A worker's environment: this process's (AWS_* for moto) plus the stack's, venv bin on PATH
         (`dagster-celery worker start` spawns `celery`), as with an activated venv in production."""
         env = dict(os.environ)
-        for k, v in self.env(stack).items():
+        for k, v in self.env(stack, **extra).items():
             if v is None:
                 env.pop(k, None)
             else:
@@ -104,6 +104,12 @@ def partition(day: dt.date) -> dg.MultiPartitionKey:
 def rabbitmq() -> str:
     require_service("RabbitMQ", "127.0.0.1", 5672)
     return RABBIT_URL
+
+
+@pytest.fixture(scope="session")
+def redis_broker() -> str:
+    require_service("Redis", "127.0.0.1", 6379)
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")

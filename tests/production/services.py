@@ -25,6 +25,8 @@ PRODUCTION_YAML = REPO / "deploy" / "production" / "dagster.yaml"
 CELERY_YAML = REPO / "deploy" / "production" / "celery.yaml"
 DAGSTER_CELERY = str(Path(sys.executable).parent / "dagster-celery")
 RABBIT_URL = "pyamqp://guest:guest@127.0.0.1:5672//"
+# A Redis database number of the tests' own, so their keys never mix with an application's in DB 0.
+REDIS_URL = "redis://127.0.0.1:6379/11"
 
 
 # ---- PostgreSQL ---------------------------------------------------------------------------------------
@@ -185,3 +187,73 @@ def delete_queue(broker: str, queue: str) -> None:
 
     with Connection(broker, connect_timeout=5) as conn, contextlib.suppress(Exception):
         conn.default_channel.queue_delete(queue)
+
+
+# ---- Redis --------------------------------------------------------------------------------------------
+
+_KOMBU_SEP = "\x06\x16"  # kombu's separator in binding members and priority queue names
+
+
+def clean_redis(url: str, queue: str, markers: list[str]) -> int:
+    """Remove from the Redis DB what one session's broker and result backend left there, and nothing
+    else: another session (another checkout, a CI job) may be using the same DB with its own queue.
+
+    Ours = the queue (one list per priority step), its binding tables, unacked messages routed to it, and
+    every binding member or task result naming one of ``markers`` (worker names + "@", run ids).
+    Returns the number of keys and members removed."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    removed = 0
+
+    def ours(value: bytes) -> bool:
+        text = value.decode(errors="replace")
+        return text.rsplit(_KOMBU_SEP, 1)[-1] == queue or any(m in text for m in markers)
+
+    try:
+        keys = [k for k in client.scan_iter(match=f"{queue}*") if k.decode() == queue or k.decode().startswith(queue + _KOMBU_SEP)]
+        # results expire only after a day (celery's result_expires); each names its run and worker
+        keys += [k for k in client.scan_iter(match="celery-task-meta-*") if ours(client.get(k) or b"")]
+        if keys:
+            removed += client.delete(*keys)
+        for table in client.scan_iter(match="_kombu.binding*"):
+            if client.type(table) == b"set":
+                members = [m for m in client.smembers(table) if ours(m)]
+                if members:
+                    removed += client.srem(table, *members)  # an emptied set disappears with its last member
+        # sweep deadlines of binding tables that are gone now (e.g. our workers' pidbox bindings)
+        for exchange in client.zrange("_kombu.binding_deadlines", 0, -1):
+            if not client.exists(b"_kombu.binding." + exchange):
+                removed += client.zrem("_kombu.binding_deadlines", exchange)
+        # only after a failed run: messages our workers took but never acknowledged
+        for tag, message in client.hscan_iter("unacked"):
+            if f'"{queue}"'.encode() in message:
+                removed += client.hdel("unacked", tag)
+                client.zrem("unacked_index", tag)
+    finally:
+        client.close()
+    return removed
+
+
+def redis_leftovers(url: str, queue: str, markers: list[str]) -> list[str]:
+    """Keys of the Redis DB that still name the queue or one of ``markers`` (the check after clean_redis)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        left = []
+        for key in client.scan_iter():
+            kind = client.type(key)
+            values = [key]
+            if kind == b"set":
+                values += list(client.smembers(key))
+            elif kind == b"string":
+                values.append(client.get(key) or b"")
+            elif kind == b"hash":
+                values += list(client.hvals(key))
+            text = b"\n".join(values).decode(errors="replace")
+            if queue in text or any(m in text for m in markers):
+                left.append(key.decode(errors="replace"))
+        return left
+    finally:
+        client.close()
