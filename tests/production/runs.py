@@ -53,3 +53,17 @@ def expected_assets(instance_defs: dg.Definitions) -> set[str]:
     from infranaut_pipelines.jobs import INFERENCE_PIPELINE
 
     return {k.to_user_string() for k in INFERENCE_PIPELINE.resolve(instance_defs.resolve_asset_graph())}
+
+
+def assert_partition_spread(instance: dg.DagsterInstance, result: dg.JobExecutionResult, key: dg.MultiPartitionKey,
+                            defs: dg.Definitions, worker_names: list[str]) -> dict[str, str]:
+    """The run succeeded, materialized every asset of the job for ``key``, and its steps ran on more than one
+    of these workers. Returns step key -> worker hostname."""
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    assert materialized_assets(instance, result.run_id) == expected_assets(defs)
+    for asset in expected_assets(defs):
+        assert str(key) in {str(k) for k in instance.get_materialized_partitions(dg.AssetKey.from_user_string(asset))}
+    used = celery_workers_used(instance, result.run_id)
+    assert used and len(set(used.values())) >= 2, used  # steps really spread over both workers
+    assert all(any(h.startswith(n + "@") for n in worker_names) for h in used.values())
+    return used

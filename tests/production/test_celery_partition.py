@@ -14,7 +14,7 @@ import pytest
 
 from .conftest import MODEL, TARGET_DAY, Prod, partition
 from .outputs import Outputs, assert_no_duplicates, assert_same, read_outputs
-from .runs import celery_workers_used, expected_assets, materialized_assets, run_partition
+from .runs import assert_partition_spread, run_partition
 from .services import celery_workers, patched_env
 
 # One xdist group: these tests share the session's stack and the broker's `dagster` queue; run in parallel
@@ -35,13 +35,7 @@ def test_partition_through_celery_matches_in_process(prod: Prod, reference: Outp
         t1 = time.monotonic()
         result = run_partition(instance, key)
         t_celery = time.monotonic() - t1
-        assert result.success, [e.message for e in result.all_events if e.is_failure]
-        assert materialized_assets(instance, result.run_id) == expected_assets(defs)
-        for asset in expected_assets(defs):
-            assert str(key) in {str(k) for k in instance.get_materialized_partitions(dg.AssetKey.from_user_string(asset))}
-        used = celery_workers_used(instance, result.run_id)
-        assert used and len(set(used.values())) >= 2, used  # steps really spread over both workers
-        assert all(any(h.startswith(n + "@") for n in workers.names) for h in used.values())
+        used = assert_partition_spread(instance, result, key, defs, workers.names)
         instance.dispose()
 
     celery_out = read_outputs(prod.celery.lake_url, prod.celery.warehouse_url, MODEL, TARGET_DAY)
