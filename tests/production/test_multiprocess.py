@@ -34,9 +34,14 @@ def test_partition_steps_run_in_forked_processes(pg_url: str, tmp_path: Path) ->
 
     data = tmp_path / "data"
     env = {"INFRANAUT_EXECUTOR": "multiprocess", "INFRANAUT_MULTIPROCESS_START_METHOD": None, "INFRANAUT_DATA_DIR": str(data),
-           "INFRANAUT_WAREHOUSE_URL": pg_url, "INFRANAUT_LANDING_URL": None, "INFRANAUT_LAKE_URL": None,
+           "INFRANAUT_WAREHOUSE_URL": pg_url, "INFRANAUT_LANDING_URL": f"file://{data}/landing", "INFRANAUT_LAKE_URL": f"file://{data}/lake",
            "SLACK_BOT_TOKEN": None, "SLACK_WEBHOOK_URL": None}
     key = dg.MultiPartitionKey({"date": DAY.isoformat(), "model": MODEL})
+    # Dagster keeps the last reconstructed job process-wide; one built by an earlier test in this worker would
+    # carry that test's resource choices (resources read the environment when definitions are built).
+    from dagster._core.definitions.reconstruct import ReconstructableJob
+
+    ReconstructableJob.get_definition.cache_clear()
     with temporary_env(env):
         write_demo_drops(open_store(f"file://{data}/landing"), load_registry(), start=DAY, days=2, rows_per_day=400, models=[MODEL])
         with dg.instance_for_test() as instance:
