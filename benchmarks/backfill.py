@@ -181,7 +181,8 @@ def main() -> None:
                 with temporary_env(env):
                     print(verify_partitions(env["INFRANAUT_LAKE_URL"], env["INFRANAUT_WAREHOUSE_URL"], days, models), flush=True)
     finally:
-        delete_queue(RABBIT_URL, queue) if "celery" in executors else None
+        if "celery" in executors:
+            delete_queue(RABBIT_URL, queue)
         for db in dbs:
             drop_database(PG_URL, db)
         if args.keep:
