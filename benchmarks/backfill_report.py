@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -39,25 +39,29 @@ def max_overlap(intervals: Iterable[tuple[float, float]]) -> int:
 
 
 def _interval(r) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    return float(r.start_time or r.create_timestamp.timestamp()), float(r.end_time or r.start_time or 0.0)
+    """(start, end) of a run that started; end = start if it has no end time."""
+    return float(r.start_time), float(r.end_time or r.start_time)
+
+
+def _by_model(runs: list) -> dict[str, list]:
+    out: dict[str, list] = defaultdict(list)
+    for r in runs:
+        out[r.dagster_run.tags.get("dagster/partition/model", "?")].append(r)
+    return out
 
 
 def concurrency_report(m: Measured, max_runs: int) -> str:
     runs = [r for r in m.records if r.start_time]
-    by_model: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for r in runs:
-        by_model[r.dagster_run.tags.get("dagster/partition/model", "?")].append(_interval(r))
-    statuses = defaultdict(int)
-    for r in m.records:
-        statuses[r.dagster_run.status.value] += 1
+    by_model = _by_model(runs)
+    statuses = Counter(r.dagster_run.status.value for r in m.records)
     durations = [e - s for s, e in map(_interval, runs)]
     total = max_overlap(map(_interval, runs))
-    per_model = {k: max_overlap(v) for k, v in by_model.items()}
+    per_model = {k: max_overlap(map(_interval, rs)) for k, rs in by_model.items()}
     # With one run per model at a time, a model's runs must start in the order the backfill queued them (by date).
     ordered = all(
         [r.dagster_run.tags["dagster/partition/date"] for r in sorted(rs, key=lambda r: r.start_time)]
         == sorted(r.dagster_run.tags["dagster/partition/date"] for r in rs)
-        for rs in _group(runs).values()
+        for rs in by_model.values()
     )
     wall = m.done - m.t0
     held = total <= min(max_runs, BACKFILL_LIMIT) and all(v <= PER_MODEL_LIMIT for v in per_model.values())
@@ -72,13 +76,6 @@ def concurrency_report(m: Measured, max_runs: int) -> str:
         f"  limits held: {held}; runs not from the backfill: {len(m.others)}",
     ]
     return "\n".join(lines)
-
-
-def _group(runs: list) -> dict[str, list]:
-    out: dict[str, list] = defaultdict(list)
-    for r in runs:
-        out[r.dagster_run.tags.get("dagster/partition/model", "?")].append(r)
-    return out
 
 
 def verify_partitions(lake_url: str, warehouse_url: str, days: list[dt.date], models: list[str]) -> str:
