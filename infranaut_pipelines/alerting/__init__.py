@@ -4,7 +4,7 @@ Pure Python (no dagster import); the Dagster ``alerts`` asset and sensors are th
 """
 
 from infranaut_pipelines.alerting.deliver import DeliverySummary, deliver_pending
-from infranaut_pipelines.alerting.engine import EvaluationSummary, evaluate_and_record, record_evaluation
+from infranaut_pipelines.alerting.engine import EvaluationSummary, evaluate_and_record, is_historic, record_evaluation
 from infranaut_pipelines.alerting.evaluate import (
     Evaluation, Finding, evaluate, evaluate_detailed, fingerprint, freshness_findings,
 )
@@ -18,6 +18,6 @@ from infranaut_pipelines.alerting.store import AlertStore
 __all__ = [
     "METRICS", "RULES_ENV_VAR", "AlertStore", "DeliverySummary", "Evaluation", "EvaluationSummary", "Finding",
     "MaintenanceWindow", "Rule", "RuleSet", "Signals", "SlaValues", "deliver_pending", "evaluate",
-    "evaluate_and_record", "evaluate_detailed", "fingerprint", "freshness_findings", "load_knowledge_base",
+    "evaluate_and_record", "evaluate_detailed", "fingerprint", "freshness_findings", "is_historic", "load_knowledge_base",
     "load_rules", "parse_rules", "rank_features", "record_evaluation", "root_causes", "rules_path",
 ]

@@ -6,8 +6,11 @@ All state changes of one evaluation and the Slack messages they imply are writte
 Rules of the game (see docs/alerting.md):
 - one alert per fingerprint (model, rule, subject); seeing it again updates last_seen, sends nothing;
 - ``evaluations`` counts distinct partitions, so re-running a partition neither duplicates nor escalates;
-- a partition older than the latest one evaluated for the model is a backfill: its events are recorded,
-  but it does not open, escalate or resolve anything (old data must not page or clear today's alerts);
+- a *historic* evaluation (part of a Dagster backfill, or a partition older than the model's label lag plus
+  a few days: ``is_historic``) is recorded, but opens, escalates or resolves nothing (old data must not
+  page or clear today's alerts); a late-label run for a recent day is live and pages;
+- a live evaluation of a day older than an alert's last partition never resolves that alert (day D's
+  late labels say nothing about the feature drift seen on D+1);
 - an open alert resolves only if its rule was actually evaluated (a metric measured as None, e.g. labels
   not arrived yet, is "unknown", not "fine").
 """
@@ -32,6 +35,17 @@ from infranaut_pipelines.alerting.store import (
 )
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
+# Slack beyond the label lag before a day counts as history: uploads are late, re-runs happen.
+HISTORIC_SLACK_DAYS = 3
+
+
+def is_historic(partition_date: dt.date, today: dt.date, *, in_backfill: bool, label_lag_days: int = 1,
+                historic_after_days: int | None = None) -> bool:
+    """Whether an evaluation only records (backfill, or too old to be news) instead of paging."""
+    if in_backfill:
+        return True
+    window = historic_after_days if historic_after_days is not None else label_lag_days + HISTORIC_SLACK_DAYS
+    return (today - partition_date).days > window
 
 
 @dataclass
@@ -69,21 +83,22 @@ def _in_window(windows: Sequence[MaintenanceWindow], model_id: str, rule: str, p
 
 def evaluate_and_record(store: AlertStore, rules: RuleSet, signals: Signals,
                         maintenance_windows: Sequence[MaintenanceWindow] | None = None,
-                        knowledge_base: KnowledgeBase | None = None) -> EvaluationSummary:
+                        knowledge_base: KnowledgeBase | None = None, *, historic: bool = False) -> EvaluationSummary:
     """Evaluate ``signals`` against ``rules`` and record state + outbox messages in one transaction.
 
-    ``maintenance_windows`` defaults to the windows declared in the rules file.
+    ``maintenance_windows`` defaults to the windows declared in the rules file; ``historic`` (see
+    ``is_historic``) records without opening, escalating, resolving or sending.
     """
     return record_evaluation(store, rules, signals.model_id, signals.partition_date,
                              evaluate_detailed(rules, signals), signals.now, maintenance_windows,
-                             signals=signals, knowledge_base=knowledge_base)
+                             signals=signals, knowledge_base=knowledge_base, historic=historic)
 
 
 def record_evaluation(store: AlertStore, rules: RuleSet, model_id: str, partition_date: dt.date,
                       evaluation: Evaluation, now: dt.datetime,
                       maintenance_windows: Sequence[MaintenanceWindow] | None = None, *,
                       signals: Signals | None = None, source: str = "partition",
-                      knowledge_base: KnowledgeBase | None = None) -> EvaluationSummary:
+                      knowledge_base: KnowledgeBase | None = None, historic: bool = False) -> EvaluationSummary:
     """Record an evaluation (from ``evaluate_detailed`` or, with ``source="sensor"``, ``freshness_findings``)."""
     windows = rules.maintenance_windows if maintenance_windows is None else tuple(maintenance_windows)
     findings = evaluation.findings
@@ -93,8 +108,7 @@ def record_evaluation(store: AlertStore, rules: RuleSet, model_id: str, partitio
     report_url = signals.report_url if signals else None
     with store.transaction() as conn:
         store.lock_model(conn, model_id)
-        latest = store.latest_partition(conn, model_id)
-        summary.historic = source == "partition" and latest is not None and partition_date < latest
+        summary.historic = historic
         suppressed_fp = {f.fingerprint for f in findings
                          if _in_window(windows, model_id, f.rule, partition_date, now)}
         _record_events(conn, model_id, partition_date, evaluation, suppressed_fp, ts)
@@ -117,7 +131,8 @@ def record_evaluation(store: AlertStore, rules: RuleSet, model_id: str, partitio
                 continue
             new_partition = partition_date != st["last_partition"]
             evaluations = st["evaluations"] + (1 if new_partition else 0)
-            values: dict[str, Any] = dict(last_seen=ts, evaluations=evaluations, last_partition=partition_date,
+            last = max(partition_date, st["last_partition"]) if st["last_partition"] else partition_date
+            values: dict[str, Any] = dict(last_seen=ts, evaluations=evaluations, last_partition=last,
                                           last_value=f.value, summary=f.summary)
             if st["status"] == "suppressed":
                 if suppressed:
@@ -153,6 +168,8 @@ def record_evaluation(store: AlertStore, rules: RuleSet, model_id: str, partitio
                 continue
             if st["rule"] not in evaluation.evaluated_rules and (st["rule"] in active_rules or source != "partition"):
                 continue  # not measured this time: unknown, not fine
+            if source == "partition" and st["last_partition"] and st["last_partition"] > partition_date:
+                continue  # an older day (late labels) cannot clear what a newer day saw
             conn.execute(alert_state.update().where(alert_state.c.fingerprint == fp).values(
                 status="resolved", resolved_at=ts, last_seen=ts, last_partition=partition_date))
             conn.execute(alert_events.insert().values(

@@ -6,6 +6,7 @@ feature drifting on five consecutive days is one problem, hence one alert that s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fnmatch
 import hashlib
@@ -15,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from infranaut_pipelines.alerting.rules import METRICS, Rule, RuleSet
-from infranaut_pipelines.alerting.signals import Signals, relative_drop
+from infranaut_pipelines.alerting.rules import BAND_METRICS, METRICS, Rule, RuleSet
+from infranaut_pipelines.alerting.signals import Signals, outside_band, relative_drop
 
 _OPS = {">": op.gt, ">=": op.ge, "<": op.lt, "<=": op.le, "==": op.eq, "!=": op.ne}
 
@@ -109,6 +110,34 @@ def _scalar(rule: Rule, s: Signals) -> tuple[float | None, float, str]:
     raise AssertionError(m)
 
 
+def _band_verdict(rule: Rule, s: Signals) -> tuple[float, float, float, str, str] | None:
+    """(1.0/0.0 outside the band, measured value, band edge, comparison shown, summary) or None if unmeasured."""
+    if rule.metric == "multivariate_drift":
+        mv = s.multivariate
+        if not mv or mv.get("current_error") is None or mv.get("upper") is None:
+            return None
+        err, upper = float(mv["current_error"]), float(mv["upper"])
+        lower = mv.get("lower")
+        out = bool(mv.get("drifted")) if mv.get("drifted") is not None else err > upper
+        low = lower is not None and err < float(lower)
+        edge, side = (float(lower), "<") if low else (upper, ">")
+        return (1.0 if out else 0.0), err, edge, side, (
+            f"multivariate reconstruction error {_num(err)} outside its reference band "
+            f"[{_num(None if lower is None else float(lower))}, {_num(upper)}]")
+    perf = s.performance if rule.metric == "performance_below_band" else s.estimated_performance
+    verdict = outside_band(perf)
+    if verdict is None or perf is None:
+        return None
+    worse, edge = verdict
+    band = perf["band"]
+    kind = "" if rule.metric == "performance_below_band" else "estimated "
+    higher = edge == float(band["lower"])
+    return (1.0 if worse else 0.0), float(perf["value"]), edge, "<" if higher else ">", (
+        f"{kind}{perf.get('metric', 'performance')} {_num(float(perf['value']))} "
+        f"{'below' if higher else 'above'} its reference band [{_num(float(band['lower']))}, "
+        f"{_num(float(band['upper']))}] (baseline {_num(perf.get('baseline'))})")
+
+
 def hours_since(t: dt.datetime, now: dt.datetime) -> float:
     t = t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
     now = now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
@@ -142,11 +171,21 @@ def evaluate_detailed(rules: RuleSet, signals: Signals) -> Evaluation:
                 if score is not None and cmp(score, rule.threshold):
                     det = dict(s.feature_drift_details.get(feat, {}))
                     det["importance"] = s.feature_importance.get(feat)
-                    raw = ""
+                    det["normalised"] = score
+                    f = _finding(rules, rule, s.model_id, feat, score, rule.threshold,
+                                 f"feature {feat} drifted: {_num(score)}x its threshold", det)
                     if det.get("score") is not None and det.get("threshold") is not None:
-                        raw = f" ({det.get('method', 'score')} {_num(det['score'])} vs threshold {_num(det['threshold'])})"
-                    findings.append(_finding(rules, rule, s.model_id, feat, score, rule.threshold,
-                                             f"feature {feat} drifted: {_num(score)}x its threshold{raw}", det))
+                        # The report's numbers, not the normalised ratio the rule compares: the on-call reads
+                        # "wasserstein 0.6811 vs 0.1" in Slack and the same in the report.
+                        method = det.get("method") or "score"
+                        p_value = bool(det.get("lower_is_drift"))  # p-values drift when small
+                        f = dataclasses.replace(
+                            f, value=float(det["score"]), threshold=float(det["threshold"]),
+                            operator="<" if p_value else ">=",
+                            summary=f"feature {feat} drifted: {method} {_num(det['score'])} "
+                                    f"{'below' if p_value else 'vs'} threshold {_num(det['threshold'])} "
+                                    f"({_num(score)}x its threshold)")
+                    findings.append(f)
         elif rule.metric == "failed_check":
             evaluated.add(rule.name)
             wanted = {c.lower() for c in rule.check_severities} if rule.check_severities else None
@@ -159,6 +198,19 @@ def evaluate_detailed(rules: RuleSet, signals: Signals) -> Evaluation:
                     findings.append(_finding(rules, rule, s.model_id, name, 1.0, rule.threshold,
                                              f"check {name} failed" + (f": {desc}" if desc else ""),
                                              {"check_severity": check.get("severity")}))
+        elif rule.metric in BAND_METRICS:
+            band = _band_verdict(rule, s)
+            if band is None:
+                continue
+            evaluated.add(rule.name)
+            flag, measured, edge, side, summary = band
+            assert rule.threshold != "sla"
+            if _OPS[rule.operator](flag, rule.threshold):
+                # Shown as the report shows it: the measured value against the band edge it crossed.
+                findings.append(Finding(
+                    fingerprint=fingerprint(s.model_id, rule.name), model_id=s.model_id, rule=rule.name,
+                    metric=rule.metric, subject="", severity=rule.severity, value=measured, threshold=edge,
+                    operator=side, channel=rules.channel(s.model_id, rule.severity, rule), summary=summary))
         else:
             value, threshold, summary = _scalar(rule, s)
             if value is None or (isinstance(threshold, float) and math.isnan(threshold)):

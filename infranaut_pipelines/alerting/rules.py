@@ -8,8 +8,10 @@ that silently never fires.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from infranaut_pipelines.registry.schema import AlertRouting, Registry
+from infranaut_pipelines.registry.schema import AlertRouting, AlertRoutes, ModelSpec, Registry, check_channel
 
 RULES_ENV_VAR = "INFRANAUT_ALERT_RULES"
 
@@ -40,9 +42,14 @@ METRICS: dict[str, tuple[str, bool]] = {
     "error_rate": ("serving error rate (0-1)", False),
     "performance_drop": ("relative drop of the labelled metric vs its baseline", False),
     "estimated_performance_drop": ("relative drop of the label-free estimate vs its baseline", False),
+    "performance_below_band": ("1 when the labelled metric is outside its reference band (mean +/- 3 sd of chunks)", False),
+    "estimated_performance_below_band": ("1 when the label-free estimate is below its reference band", False),
+    "multivariate_drift": ("1 when the PCA reconstruction error is outside its reference band", False),
     "hours_since_last_drop": ("hours since the last prediction drop arrived", False),
 }
 SLA_METRICS = {"latency_p95_ms", "error_rate"}
+# Flags whose finding shows the measured value against the band it left, not the flag itself.
+BAND_METRICS = {"performance_below_band", "estimated_performance_below_band", "multivariate_drift"}
 FRESHNESS_METRICS = {"hours_since_last_drop"}
 
 
@@ -76,7 +83,7 @@ class Rule(_Strict):
     @field_validator("route")
     @classmethod
     def _route(cls, v: str | None) -> str | None:
-        return _check_channel(v)
+        return check_channel(v)
 
     @model_validator(mode="after")
     def _check(self) -> "Rule":
@@ -94,22 +101,8 @@ class Rule(_Strict):
         return self.metric in FRESHNESS_METRICS
 
 
-def _check_channel(v: str | None) -> str | None:
-    # Channel names (#name) or ids (C0123...); anything else is likely a pasted URL or token.
-    if v is not None and not re.fullmatch(r"#[a-z0-9_\-.]{1,80}|[CGD][A-Z0-9]{6,20}", v):
-        raise ValueError(f"channel {v!r} is not a '#channel-name' or a channel id")
-    return v
-
-
-class Routes(_Strict):
-    info: str | None = None
-    warning: str | None = None
-    critical: str | None = None
-
-    @field_validator("info", "warning", "critical")
-    @classmethod
-    def _c(cls, v: str | None) -> str | None:
-        return _check_channel(v)
+# One shape for a channel per severity, in the rules file and in the registry.
+Routes = AlertRoutes
 
 
 class Escalation(_Strict):
@@ -214,7 +207,12 @@ def _rule(raw: Any, source: str, where: str) -> Rule:
         raise ValueError(f"{source}: {where}, rule {name!r}: {_fmt(exc)}") from None
 
 
-def parse_rules(text: str, registry: Registry, source: str = "<string>") -> RuleSet:
+def parse_rules(text: str, registry: Registry, source: str = "<string>", registry_source: str = "registry") -> RuleSet:
+    """Defaults, then the rules file's ``models.<id>`` overrides, then the registry's ``alerts.rules``.
+
+    The shipped file names no model; per-model thresholds live with the model (registry) or in the team's
+    own rules file. Every error names the file, the model and the rule.
+    """
     try:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
@@ -227,7 +225,7 @@ def parse_rules(text: str, registry: Registry, source: str = "<string>") -> Rule
     # Validate rules one by one first so the error names the rule and the model.
     defaults = [_rule(r, source, "defaults") for r in raw.get("defaults") or []]
     known = set(registry.model_ids)
-    for model_id, section in models_raw.items():
+    for model_id in models_raw:
         if model_id not in known:
             raise ValueError(f"{source}: model {model_id!r} is not in the registry (known: {sorted(known)})")
     try:
@@ -237,20 +235,25 @@ def parse_rules(text: str, registry: Registry, source: str = "<string>") -> Rule
     _unique([r.name for r in defaults], source, "defaults")
     by_name = {r.name: r for r in defaults}
     per_model: dict[str, tuple[Rule, ...]] = {}
-    for model_id, section in parsed.models.items():
-        where = f"model {model_id!r}"
+    routes: dict[str, Routes] = {}
+    for spec in registry.models:
         merged = dict(by_name)
-        _unique([str(r.get("name")) for r in section.rules], source, where)
-        for override in section.rules:
-            base = by_name.get(override.get("name"))
-            # A same-named entry overrides only the fields it gives; a new name must be a complete rule.
-            data = {**base.model_dump(exclude_defaults=True), **override} if base else override
-            merged[str(override.get("name"))] = _rule(data, source, where)
-        for name in section.disable:
-            if name not in merged:
-                raise ValueError(f"{source}: {where}: 'disable' names unknown rule {name!r}")
-            merged[name] = merged[name].model_copy(update={"enabled": False})
-        per_model[model_id] = tuple(merged.values())
+        section = parsed.models.get(spec.id)
+        if section is not None:
+            merged = _merge(merged, section.rules, section.disable, source, f"model {spec.id!r}")
+        if spec.alerts.rules or spec.alerts.disable:
+            merged = _merge(merged, spec.alerts.rules, spec.alerts.disable, registry_source,
+                            f"model {spec.id!r}, field 'alerts.rules'")
+        if section is not None or spec.alerts.rules or spec.alerts.disable:
+            per_model[spec.id] = tuple(merged.values())
+            _check_subjects(spec, merged.values(), source if section is not None else registry_source)
+        file_routes = section.routes if section is not None else Routes()
+        reg_routes = spec.alerts.routes
+        routes[spec.id] = Routes(
+            info=file_routes.info or reg_routes.info,
+            warning=file_routes.warning or reg_routes.warning,
+            critical=file_routes.critical or reg_routes.critical,
+        )
     for i, w in enumerate(parsed.maintenance_windows):
         if w.model != "*" and w.model not in known:
             raise ValueError(f"{source}: maintenance window #{i}: model {w.model!r} is not in the registry")
@@ -261,12 +264,49 @@ def parse_rules(text: str, registry: Registry, source: str = "<string>") -> Rule
         source=source,
         defaults=tuple(defaults),
         per_model=per_model,
-        routes={m: s.routes for m, s in parsed.models.items()},
+        routes=routes,
         routing={m.id: m.alerts for m in registry.models},
         escalation=parsed.escalation,
         escalation_per_model={m: s.escalation for m, s in parsed.models.items() if s.escalation},
         maintenance_windows=tuple(parsed.maintenance_windows),
     )
+
+
+def _merge(base: dict[str, Rule], overrides: list[dict[str, Any]], disable: list[str], source: str,
+           where: str) -> dict[str, Rule]:
+    merged = dict(base)
+    _unique([str(r.get("name")) if isinstance(r, dict) else "?" for r in overrides], source, where)
+    for override in overrides:
+        if not isinstance(override, dict):
+            raise ValueError(f"{source}: {where}: each rule must be a mapping, got {override!r}")
+        prior = merged.get(override.get("name"))  # type: ignore[arg-type]
+        if prior is None and "metric" not in override:
+            raise ValueError(
+                f"{source}: {where}, rule {override.get('name')!r}: overrides a rule the rules file does not "
+                f"define (rules: {sorted(merged)}); give metric, operator and threshold to make it a new rule"
+            )
+        # A same-named entry overrides only the fields it gives; a new name must be a complete rule.
+        data = {**prior.model_dump(exclude_defaults=True), **override} if prior else override
+        merged[str(override.get("name"))] = _rule(data, source, where)
+    for name in disable:
+        if name not in merged:
+            raise ValueError(f"{source}: {where}: 'disable' names unknown rule {name!r}")
+        merged[name] = merged[name].model_copy(update={"enabled": False})
+    return merged
+
+
+def _check_subjects(spec: ModelSpec, rules: Iterable[Rule], source: str) -> None:
+    """A per-model feature rule whose subject pattern matches no column of the model would never fire."""
+    columns = [f.name for f in spec.features if f.drift]
+    for r in rules:
+        if r.metric != "feature_drift" or not r.subjects:
+            continue
+        for pattern in r.subjects:
+            if not any(fnmatch.fnmatchcase(c, pattern) for c in columns):
+                raise ValueError(
+                    f"{source}: model {spec.id!r}, rule {r.name!r}: subject {pattern!r} matches no drift-monitored "
+                    f"feature (features: {columns})"
+                )
 
 
 def _unique(names: list[str], source: str, where: str) -> None:
@@ -275,11 +315,11 @@ def _unique(names: list[str], source: str, where: str) -> None:
         raise ValueError(f"{source}: {where}: duplicate rule names {dupes}")
 
 
-def load_rules(path: str | Path | None, registry: Registry) -> RuleSet:
+def load_rules(path: str | Path | None, registry: Registry, registry_source: str = "registry") -> RuleSet:
     """Load and validate the rules file (``$INFRANAUT_ALERT_RULES`` or the shipped defaults if ``path`` is None)."""
-    p = Path(path) if path else rules_path()
+    p = Path(str(path)) if path else rules_path()
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValueError(f"cannot read alert rules {p}: {exc}") from None
-    return parse_rules(text, registry, str(p))
+        raise ValueError(f"cannot read alert rules {p} (set {RULES_ENV_VAR} to a readable file): {exc}") from None
+    return parse_rules(text, registry, str(p), registry_source)

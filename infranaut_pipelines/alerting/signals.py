@@ -53,9 +53,12 @@ class Signals:
     latency_p95_ms: float | None = None
     error_rate: float | None = None
     sla: Any = None
-    # {"metric": "auc", "value": 0.81, "baseline": 0.9, optional "higher_is_better": bool}
+    # {"metric": "auc", "value": 0.81, "baseline": 0.9, optional "higher_is_better": bool,
+    #  optional "band": {"lower": .., "upper": .., "mean": ..}} (the reference chunks' mean +/- 3 sd)
     performance: dict[str, Any] | None = None
     estimated_performance: dict[str, Any] | None = None
+    # {"current_error": .., "lower": .., "upper": .., "drifted": bool} (PCA reconstruction error and its band)
+    multivariate: dict[str, Any] | None = None
     last_drop_at: dt.datetime | None = None
     feature_importance: dict[str, float] = field(default_factory=dict)
     report_url: str | None = None
@@ -79,6 +82,23 @@ class Signals:
         return bool(self.feature_drift) or self.dataset_drift_share is not None
 
 
+def higher_is_better(perf: Mapping[str, Any]) -> bool:
+    higher = perf.get("higher_is_better")
+    if higher is None:
+        higher = str(perf.get("metric", "")).lower() not in LOWER_IS_BETTER
+    return bool(higher)
+
+
+def outside_band(perf: Mapping[str, Any] | None) -> tuple[bool, float] | None:
+    """(worse than the band?, the band edge it is compared with); None when there is no value or band."""
+    if not perf or perf.get("value") is None or not perf.get("band"):
+        return None
+    band, value = perf["band"], float(perf["value"])
+    if higher_is_better(perf):
+        return value < float(band["lower"]), float(band["lower"])
+    return value > float(band["upper"]), float(band["upper"])
+
+
 def relative_drop(perf: Mapping[str, Any] | None) -> float | None:
     """Relative degradation versus the baseline (0.1 = 10% worse), direction-aware; None if unknown."""
     if not perf:
@@ -86,8 +106,5 @@ def relative_drop(perf: Mapping[str, Any] | None) -> float | None:
     value, baseline = perf.get("value"), perf.get("baseline")
     if value is None or baseline is None or baseline == 0:
         return None
-    higher = perf.get("higher_is_better")
-    if higher is None:
-        higher = str(perf.get("metric", "")).lower() not in LOWER_IS_BETTER
-    diff = (float(baseline) - float(value)) if higher else (float(value) - float(baseline))
+    diff = (float(baseline) - float(value)) if higher_is_better(perf) else (float(value) - float(baseline))
     return diff / abs(float(baseline))

@@ -135,13 +135,6 @@ class AlertStore:
             q = q.where(alert_events.c.model_id == model_id)
         return self._rows(q, None)
 
-    def latest_partition(self, conn: sa.Connection, model_id: str) -> dt.date | None:
-        return conn.execute(
-            sa.select(sa.func.max(alert_evaluations.c.partition_date)).where(
-                alert_evaluations.c.model_id == model_id, alert_evaluations.c.source == "partition",
-                alert_evaluations.c.historic.is_(False))
-        ).scalar()
-
     # --- outbox --------------------------------------------------------------------------------------
     def enqueue(self, conn: sa.Connection, *, fingerprints: list[str], model_id: str, partition_date: dt.date | None,
                 kind: str, channel: str, payload: dict[str, Any], now: dt.datetime) -> int:

@@ -7,9 +7,10 @@ naming the field rather than a silently ignored setting.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import re
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 FeatureType = Literal["float", "int", "category", "bool"]
@@ -64,6 +65,9 @@ class PredictionSpec(_Strict):
 class LabelSpec(_Strict):
     column: str = "label"
     timestamp_column: str = "label_timestamp"
+    # How many days after the prediction day labels usually land. Alerts for a day this old (plus a few
+    # days of slack) are still live, so a late-label performance drop pages; older days are history.
+    lag_days: int = Field(default=1, ge=0, le=365)
 
 
 class SlaSpec(_Strict):
@@ -121,9 +125,37 @@ class ValidationSpec(_Strict):
     rules: list[RuleSpec] = []
 
 
+def check_channel(v: str | None) -> str | None:
+    """Channel names (#name) or ids (C0123...); anything else is likely a pasted URL or token."""
+    if v is not None and not re.fullmatch(r"#[a-z0-9_\-.]{1,80}|[CGD][A-Z0-9]{6,20}", v):
+        raise ValueError(f"channel {v!r} is not a '#channel-name' or a channel id")
+    return v
+
+
+class AlertRoutes(_Strict):
+    """A channel per severity for this model (the rules file's ``models.<id>.routes`` wins over it)."""
+
+    info: str | None = None
+    warning: str | None = None
+    critical: str | None = None
+
+    @field_validator("info", "warning", "critical")
+    @classmethod
+    def _c(cls, v: str | None) -> str | None:
+        return check_channel(v)
+
+
 class AlertRouting(_Strict):
     slack_channel: str = "#ml-monitoring"
     critical_channel: str | None = None
+    routes: AlertRoutes = AlertRoutes()
+    # Per-model alert rule overrides, same shape as a rules file's ``models.<id>.rules`` / ``disable``:
+    # a team keeps its model's thresholds next to its model, and the shipped rules name no model.
+    # Validated (metric, operator, subjects) when the rules load, naming this model and the rule.
+    rules: list[dict[str, Any]] = []
+    disable: list[str] = []
+    # Alerts for partitions older than this many days are recorded, not sent (default: label lag + 3).
+    historic_after_days: int | None = Field(default=None, ge=0)
 
 
 class ModelSpec(_Strict):
@@ -172,6 +204,8 @@ class Registry(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> "Registry":
+        if not self.models:
+            raise ValueError("the registry declares no models: add at least one entry under 'models'")
         ids = [m.id for m in self.models]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:

@@ -29,6 +29,7 @@ from infranaut_pipelines.alerting import (
 from infranaut_pipelines.notify import SlackSender
 from infranaut_pipelines.notify.slack import validate_token, validate_webhook_url
 from infranaut_pipelines.registry import Registry
+from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.warehouse import Warehouse
 
 
@@ -73,10 +74,13 @@ class NotifierResource(dg.ConfigurableResource):
         return self._sender
 
     def rules(self, registry: Registry) -> RuleSet:
-        return load_rules(self.rules_path or None, registry)
+        # In a run, ``rules_path`` holds the resolved path; at definitions load it may still be an
+        # unresolved ``dg.EnvVar``, and then the loader reads the same variable itself.
+        path = self.rules_path if isinstance(self.rules_path, str) else None
+        return load_rules(path or None, registry, registry_source=str(registry_path()))
 
     def record_and_deliver(
-        self, warehouse: Warehouse, registry: Registry, signals: Signals, log: Any
+        self, warehouse: Warehouse, registry: Registry, signals: Signals, log: Any, *, historic: bool = False
     ) -> tuple[EvaluationSummary, DeliverySummary | None]:
         """Record findings (state + outbox in one transaction), then try to deliver everything pending.
 
@@ -84,18 +88,21 @@ class NotifierResource(dg.ConfigurableResource):
         next run, which is what makes a Slack outage lose nothing.
         """
         store = AlertStore(warehouse)
-        summary = evaluate_and_record(store, self.rules(registry), signals)
+        summary = evaluate_and_record(store, self.rules(registry), signals, historic=historic)
         return summary, self._deliver(store, log)
 
     def record_freshness(
         self, warehouse: Warehouse, registry: Registry, last_drop_at: dict[str, dt.datetime | None],
-        now: dt.datetime, log: Any,
+        now: dt.datetime, log: Any, models: list[str] | None = None,
     ) -> tuple[list[EvaluationSummary], DeliverySummary | None]:
-        """Freshness is evaluated by a sensor, not per partition: a model that stops sending has no partition."""
+        """Freshness is evaluated by a sensor, not per partition: a model that stops sending has no partition.
+
+        ``models``: which models to judge (default: every registered one)."""
         store, rules = AlertStore(warehouse), self.rules(registry)
+        judged = registry.model_ids if models is None else models
         summaries = [
             record_evaluation(store, rules, model_id, now.date(), evaluation, now, source="sensor")
-            for model_id, evaluation in freshness_findings(last_drop_at, now, rules, models=registry.model_ids).items()
+            for model_id, evaluation in freshness_findings(last_drop_at, now, rules, models=judged).items()
         ]
         return summaries, self._deliver(store, log)
 

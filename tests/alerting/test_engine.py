@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from infranaut_pipelines.alerting import (
-    MaintenanceWindow, evaluate_and_record, fingerprint, freshness_findings, record_evaluation,
+    MaintenanceWindow, evaluate_and_record, fingerprint, freshness_findings, is_historic, record_evaluation,
 )
 from tests.alerting.conftest import signals
 
@@ -97,13 +97,37 @@ def test_suppressed_alert_clears_silently(store, rules):
 
 def test_backfill_of_an_older_partition_neither_pages_nor_resolves(store, rules):
     evaluate_and_record(store, rules, _drift(7))
-    old_clean = evaluate_and_record(store, rules, signals(3))
-    old_drift = evaluate_and_record(store, rules, signals(2, latency_p95_ms=500.0))
+    old_clean = evaluate_and_record(store, rules, signals(3), historic=True)
+    old_drift = evaluate_and_record(store, rules, signals(2, latency_p95_ms=500.0), historic=True)
     assert old_clean.historic and old_clean.resolved == []
     assert old_drift.historic and old_drift.fired == []
     assert store.state(FP_AMOUNT)["status"] == "open" and len(store.outbox()) == 1
     assert {e["partition_date"] for e in store.events("fraud_detector")} == \
         {dt.date(2026, 11, 7), dt.date(2026, 11, 2)}  # history still records what the backfill saw
+
+
+def test_late_labels_for_a_recent_day_page_but_do_not_clear_newer_alerts(store, rules):
+    """Labels a day late: day 5's label run comes after day 6's inference run, and is still news."""
+    evaluate_and_record(store, rules, _drift(6))  # day 6: amount drifted
+    perf = {"metric": "auc", "value": 0.85, "baseline": 0.9, "band": {"lower": 0.88, "upper": 0.92, "mean": 0.9}}
+    late = evaluate_and_record(store, rules, signals(5, performance=perf,
+                                                     now=dt.datetime(2026, 11, 7, 6, tzinfo=dt.timezone.utc)))
+    fired = {store.state(fp)["rule"] for fp in late.fired}
+    assert not late.historic and fired == {"performance_below_band", "performance_drop"}
+    assert late.resolved == [] and store.state(FP_AMOUNT)["status"] == "open"  # day 5 says nothing of day 6
+    assert store.state(FP_AMOUNT)["last_partition"] == dt.date(2026, 11, 6)
+    fire_rows = [r for r in store.outbox() if r["partition_date"] == dt.date(2026, 11, 5)]
+    assert fire_rows and all(r["kind"] == "fire" for r in fire_rows)
+
+
+def test_historic_is_a_backfill_or_older_than_the_label_lag():
+    today = dt.date(2026, 11, 20)
+    assert is_historic(dt.date(2026, 11, 19), today, in_backfill=True)
+    assert not is_historic(dt.date(2026, 11, 19), today, in_backfill=False)
+    assert not is_historic(dt.date(2026, 11, 16), today, in_backfill=False, label_lag_days=1)  # 4 days: lag 1 + 3
+    assert is_historic(dt.date(2026, 11, 15), today, in_backfill=False, label_lag_days=1)
+    assert not is_historic(dt.date(2026, 11, 5), today, in_backfill=False, label_lag_days=14)
+    assert is_historic(dt.date(2026, 11, 18), today, in_backfill=False, historic_after_days=1)
 
 
 def test_fire_message_groups_findings_by_channel(store, rules):

@@ -92,3 +92,40 @@ def test_markup_from_data_is_escaped(rules):
     assert "&lt;!channel&gt;" in flat
     assert "<https://dagster.example.com/runs/1?a=1&amp;b=%3C2%3E|Dagster run>" in flat
     assert "javascript:" not in flat  # only http(s) links are rendered
+
+
+def test_band_rules_page_for_a_drop_inside_the_relative_threshold(rules):
+    """A 1.3% AUC drop is far below the 5% rule, but outside the reference band: a warning, not silence."""
+    band = {"lower": 0.884, "upper": 0.904, "mean": 0.894}
+    small = signals(5, performance={"metric": "auc", "value": 0.882, "baseline": 0.894, "band": band})
+    by_rule = {f.rule: f for f in evaluate(rules, small)}
+    assert set(by_rule) == {"performance_below_band"} and by_rule["performance_below_band"].severity == "warning"
+    f = by_rule["performance_below_band"]
+    assert (f.value, f.threshold, f.operator) == (0.882, 0.884, "<")  # the measured value against the band edge
+    assert "below its reference band [0.884, 0.904]" in f.summary
+    large = signals(5, performance={"metric": "auc", "value": 0.80, "baseline": 0.894, "band": band})
+    assert {f.rule: f.severity for f in evaluate(rules, large)} == {
+        "performance_below_band": "warning", "performance_drop": "critical"}
+    inside = signals(5, performance={"metric": "auc", "value": 0.889, "baseline": 0.894, "band": band})
+    ev = evaluate_detailed(rules, inside)
+    assert ev.findings == [] and "performance_below_band" in ev.evaluated_rules  # measured, fine: may resolve
+    est = signals(5, estimated_performance={"metric": "accuracy", "value": 0.85, "baseline": 0.9,
+                                            "band": {"lower": 0.87, "upper": 0.93, "mean": 0.9}})
+    assert "estimated_performance_below_band" in {f.rule for f in evaluate(rules, est)}
+    mv = signals(5, multivariate={"current_error": 1.9, "lower": 1.1, "upper": 1.4, "drifted": True})
+    f_mv = {f.rule: f for f in evaluate(rules, mv)}["multivariate_drift"]
+    assert (f_mv.value, f_mv.threshold, f_mv.operator) == (1.9, 1.4, ">")
+
+
+def test_feature_alert_shows_the_reports_score_threshold_and_method(rules):
+    s = signals(5, feature_drift={"amount": 6.811},
+                feature_drift_details={"amount": {"score": 0.6811, "threshold": 0.1, "method": "wasserstein",
+                                                  "lower_is_drift": False}})
+    f = [x for x in evaluate(rules, s) if x.rule == "feature_drift"][0]
+    assert (f.value, f.threshold, f.operator) == (0.6811, 0.1, ">=")
+    assert "wasserstein 0.6811 vs threshold 0.1" in f.summary and f.details["normalised"] == 6.811
+    p = signals(5, feature_drift={"amount": 50.0},
+                feature_drift_details={"amount": {"score": 0.001, "threshold": 0.05, "method": "ks",
+                                                  "lower_is_drift": True}})
+    fp = [x for x in evaluate(rules, p) if x.rule == "feature_drift"][0]
+    assert (fp.value, fp.threshold, fp.operator) == (0.001, 0.05, "<") and "below threshold" in fp.summary
