@@ -1,4 +1,4 @@
-"""The ``infranaut`` command: ``demo`` (write demo drops and run the graph) and ``drift`` (compare two files)."""
+"""The ``infranaut`` command: ``check``, ``run``, ``baseline``, ``demo`` and ``drift``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,14 @@ import os
 import sys
 import time
 from pathlib import Path
+
+
+def _ensure_dagster_home() -> None:
+    if not os.environ.get("DAGSTER_HOME"):
+        home = Path.cwd() if (Path.cwd() / "dagster.yaml").exists() else Path.cwd() / ".dagster_home"
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["DAGSTER_HOME"] = str(home)
+        print(f"DAGSTER_HOME was not set; using {home} (export DAGSTER_HOME={home} before `dagster dev`)")
 
 
 def _demo(argv: list[str]) -> int:
@@ -24,14 +32,11 @@ def _demo(argv: list[str]) -> int:
     from infranaut_pipelines.definitions import build_definitions
     from infranaut_pipelines.demo import DEFAULT_DEMO_DAYS, DEFAULT_DEMO_START, write_demo_drops
     from infranaut_pipelines.demo_pipeline import run_demo_pipeline
+    from infranaut_pipelines.monitoring.layout import report_html_key
     from infranaut_pipelines.registry import load_registry
     from infranaut_pipelines.resources import data_dir
 
-    if not os.environ.get("DAGSTER_HOME"):
-        home = Path.cwd() if (Path.cwd() / "dagster.yaml").exists() else Path.cwd() / ".dagster_home"
-        home.mkdir(parents=True, exist_ok=True)
-        os.environ["DAGSTER_HOME"] = str(home)
-        print(f"DAGSTER_HOME was not set; using {home} (export DAGSTER_HOME={home} before `dagster dev`)")
+    _ensure_dagster_home()
     start = dt.date.fromisoformat(args.start) if args.start else DEFAULT_DEMO_START
     n_days = args.days or DEFAULT_DEMO_DAYS
     t0 = time.perf_counter()
@@ -51,25 +56,42 @@ def _demo(argv: list[str]) -> int:
     print("drift reports:")
     for model in registry.model_ids:
         for day in days:
-            print(f"  {lake.uri(f'reports/{model}/{day.isoformat()}/drift_report.html')}")
+            print(f"  {lake.uri(report_html_key(model, day))}")
     print(f"\nBrowse it: DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev   (then open http://127.0.0.1:3000)")
     return 1 if stats["failed"] else 0
+
+
+USAGE = """usage: infranaut {check,run,baseline,demo,drift} ...
+  check     validate the registry, the alert rules and the settings in effect (exit 1 listing every problem)
+  run       process days of one model by hand: infranaut run MODEL DATE..DATE
+  baseline  build or rebuild a model's drift baseline: infranaut baseline MODEL [--window DATE..DATE]
+  demo      write demo drops and materialize every asset
+  drift     compare two parquet/CSV files and print the drift table"""
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: infranaut {demo,drift} ...\n  demo   write demo drops and materialize every asset\n"
-              "  drift  compare two parquet/CSV files and print the drift table")
+        print(USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
+    # Imports are local so each command pays only for what it uses (`drift` needs no Dagster).
+    if command == "check":
+        from infranaut_pipelines.commands.check import main as check_main
+
+        return check_main(rest)
+    if command in ("run", "baseline"):
+        _ensure_dagster_home()
+        from infranaut_pipelines.commands.process import baseline_main, run_main
+
+        return (run_main if command == "run" else baseline_main)(rest)
     if command == "demo":
         return _demo(rest)
     if command == "drift":
         from infranaut_pipelines.drift.cli import main as drift_main
 
         return drift_main(rest)
-    print(f"unknown command {command!r}: expected demo or drift", file=sys.stderr)
+    print(f"unknown command {command!r}\n{USAGE}", file=sys.stderr)
     return 2
 
 

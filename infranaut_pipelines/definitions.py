@@ -3,6 +3,7 @@ when a process loads the code location, never at import time."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import dagster as dg
@@ -11,15 +12,22 @@ from infranaut_pipelines import jobs
 from infranaut_pipelines.assets import alerting, baseline, drift_report, features, ingestion, validation
 from infranaut_pipelines.assets.aggregation import aggregation_dbt_assets
 from infranaut_pipelines.executors import select_executor
-from infranaut_pipelines.registry import load_registry
+from infranaut_pipelines.partitions import PARTITIONS_START_DATE
+from infranaut_pipelines.registry import RegistryError, load_registry
+from infranaut_pipelines.registry.checks import window_problems
+from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.resources import build_resources
 from infranaut_pipelines.schedules.nightly import DEFAULT_CRON, build_nightly_schedule
-from infranaut_pipelines.sensors import freshness, landing_sensor, run_failure
+from infranaut_pipelines.sensors import baseline_sensor, freshness, landing_sensor, run_failure
 from infranaut_pipelines.validation import check_rules
 
 
 def build_definitions() -> dg.Definitions:
     registry = load_registry()  # fails fast, naming file/model/field, when the registry is invalid
+    problems = window_problems(registry, str(registry_path()), dt.date.fromisoformat(PARTITIONS_START_DATE),
+                               dt.datetime.now(dt.timezone.utc).date())
+    if problems:
+        raise RegistryError("\n".join(problems))
     check_rules(registry)  # malformed custom expectations fail here, not at 2 a.m.
     alerting.validate_alert_config(registry)
     return dg.Definitions(
@@ -27,10 +35,14 @@ def build_definitions() -> dg.Definitions:
             *dg.load_assets_from_modules([ingestion, validation, features, baseline, drift_report, alerting]),
             aggregation_dbt_assets,
         ],
-        asset_checks=[*alerting.asset_checks()],
         jobs=[jobs.inference_pipeline_job, jobs.label_pipeline_job, jobs.nightly_report_job, jobs.update_baseline_job],
         schedules=[build_nightly_schedule(os.environ.get("INFRANAUT_NIGHTLY_CRON", DEFAULT_CRON))],
-        sensors=[landing_sensor.build_landing_sensor(), run_failure.slack_on_run_failure, freshness.freshness_sensor],
+        sensors=[
+            landing_sensor.build_landing_sensor(),
+            baseline_sensor.baseline_sensor,
+            run_failure.slack_on_run_failure,
+            freshness.freshness_sensor,
+        ],
         resources=build_resources(),
         executor=select_executor(),
     )

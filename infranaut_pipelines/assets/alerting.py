@@ -10,19 +10,23 @@ import json
 
 import dagster as dg
 
-from infranaut_pipelines.alerting import AlertStore
-from infranaut_pipelines.assets.baseline import current_pointer_key
-from infranaut_pipelines.assets.validation import escape_md
+from infranaut_pipelines.alerting import AlertStore, is_historic, load_rules
+from infranaut_pipelines.monitoring.layout import baseline_pointer_key, report_html_key
 from infranaut_pipelines.monitoring.signals import build_signals
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.registry import Registry
+from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
+from infranaut_pipelines.validation.display import escape_md
+
+# Dagster tags every run of a backfill with this; a backfill's findings are history, never pages.
+BACKFILL_TAG = "dagster/backfill"
 
 
 def validate_alert_config(registry: Registry) -> None:
     """Called at definitions load: bad rules or Slack settings fail the deploy with a clear message."""
-    NotifierResource.from_env().rules(registry)  # rules path comes from the env at load time, as at run time
+    load_rules(None, registry, registry_source=str(registry_path()))  # $INFRANAUT_ALERT_RULES, as at run time
     NotifierResource.validate_env()
 
 
@@ -46,20 +50,30 @@ def alerts(
     spec = registry.model(model_id)
     store = lake.get_store()
     importance: dict[str, float] = {}
-    if store.head(current_pointer_key(model_id)) is not None:
-        importance = json.loads(store.read_bytes(current_pointer_key(model_id))).get("importance", {})
-    report_uri = store.uri(f"reports/{model_id}/{day.isoformat()}/drift_report.html")
+    if store.head(baseline_pointer_key(model_id)) is not None:
+        importance = json.loads(store.read_bytes(baseline_pointer_key(model_id))).get("importance", {})
+    report_uri = store.uri(report_html_key(model_id, day))
+    now = dt.datetime.now(dt.timezone.utc)
+    historic = is_historic(
+        day, now.date(), in_backfill=BACKFILL_TAG in context.run.tags, label_lag_days=spec.label.lag_days,
+        historic_after_days=spec.alerts.historic_after_days,
+    )
     signals = build_signals(
         warehouse.get_warehouse(),
         spec,
         day,
-        dt.datetime.now(dt.timezone.utc),
+        now,
         importance=importance,
         report_url=report_uri if report_uri.startswith("http") else None,
         run_url=settings.run_url(context.run_id),
     )
-    summary, delivery = notifier.record_and_deliver(warehouse.get_warehouse(), registry, signals, context.log)
+    summary, delivery = notifier.record_and_deliver(
+        warehouse.get_warehouse(), registry, signals, context.log, historic=historic
+    )
     states = {s["fingerprint"]: s for s in AlertStore(warehouse.get_warehouse()).states(model_id)}
+    if historic:
+        context.log.info(f"{model_id} {day}: historic evaluation (backfill or older than the label lag): "
+                         f"{summary.findings} finding(s) recorded, nothing sent")
 
     def names(fingerprints: list[str]) -> str:
         return ", ".join(_label(states[f]) if f in states else f[:12] for f in fingerprints) or "none"
@@ -67,7 +81,11 @@ def alerts(
     metadata: dict[str, dg.RawMetadataValue] = {
         "findings": dg.MetadataValue.int(summary.findings),
         "fired": dg.MetadataValue.text(names(summary.fired)),
-        "open_alerts": dg.MetadataValue.md(_open_table([s for s in states.values() if s["status"] == "open"])),
+        # A historic partition shows what it found, not today's open alerts of the model.
+        "open_alerts": dg.MetadataValue.md(
+            "historic partition: findings recorded in alert_events, nothing sent" if historic
+            else _open_table([s for s in states.values() if s["status"] == "open"])
+        ),
         "escalated": dg.MetadataValue.int(len(summary.escalated)),
         "resolved": dg.MetadataValue.int(len(summary.resolved)),
         "suppressed": dg.MetadataValue.int(len(summary.suppressed)),
@@ -92,6 +110,3 @@ def _open_table(open_states: list[dict]) -> str:
         rows.append(f"| {label} | {st['severity']} | {st['first_seen']:%Y-%m-%d %H:%M} | {st['evaluations']} | {value} |")
     return "\n".join(rows)
 
-
-def asset_checks() -> list[dg.AssetChecksDefinition]:
-    return []

@@ -14,6 +14,7 @@ import polars as pl
 
 from infranaut_pipelines.drift import BaselineSketch, build_sketch
 from infranaut_pipelines.monitoring.importance import feature_importance
+from infranaut_pipelines.monitoring.layout import baseline_pointer_key, baseline_sketch_key
 from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
 from infranaut_pipelines.partitions import model_partitions, partition_key
 from infranaut_pipelines.resources.io_manager import lake_key, read_frame
@@ -27,18 +28,12 @@ class BaselineConfig(dg.Config):
     end: str | None = None
 
 
-def current_pointer_key(model_id: str) -> str:
-    return f"baselines/{model_id}/current.json"
-
-
-def load_current_baseline(lake: ObjectStoreResource, model_id: str) -> tuple[BaselineSketch, dict]:
+def load_current_baseline(lake: ObjectStoreResource, model_id: str) -> tuple[BaselineSketch, dict] | None:
+    """The model's current baseline and its pointer, or None while it has none (see monitoring/bootstrap.py)."""
     store = lake.get_store()
-    if store.head(current_pointer_key(model_id)) is None:
-        raise dg.Failure(
-            description=f"No drift baseline for model {model_id!r} yet: materialize `drift_baseline` "
-            f"(partition {model_id!r}) or run `update_baseline_job` first."
-        )
-    pointer = json.loads(store.read_bytes(current_pointer_key(model_id)))
+    if store.head(baseline_pointer_key(model_id)) is None:
+        return None
+    pointer = json.loads(store.read_bytes(baseline_pointer_key(model_id)))
     return BaselineSketch.from_bytes(store.read_bytes(pointer["sketch_key"])), pointer
 
 
@@ -84,6 +79,14 @@ def drift_baseline(
             how="left",
         )
         label_series = joined.get_column(spec.label.column)
+    labelled = 0 if label_series is None else int(label_series.is_not_null().sum())
+    # Labels are optional ("later", often never): data, prediction and multivariate drift and SLA need none.
+    # Below the minimum, the baseline is built without its performance parts, and says why.
+    missing: list[str] = []
+    need = 2 * drift_settings(spec).chunks  # two rows per reference chunk, the performance bands' minimum
+    if spec.task and labelled < need:
+        missing.append(f"performance and estimated performance: {labelled} labelled reference rows (need {need})")
+        label_series = None
     sketch = build_sketch(
         reference,
         drift_columns(spec),
@@ -91,7 +94,7 @@ def drift_baseline(
         labels=label_series,
         prediction=reference.get_column(spec.prediction.column),
     )
-    sketch_key = f"baselines/{model_id}/{sketch.version}.json"
+    sketch_key = baseline_sketch_key(model_id, sketch.version)
     store.write_bytes(sketch_key, sketch.to_bytes())
     pointer = {
         "model_id": model_id,
@@ -99,16 +102,19 @@ def drift_baseline(
         "sketch_key": sketch_key,
         "days": used,
         "rows": reference.height,
+        "labelled_rows": labelled,
+        "missing": missing,
         "importance": feature_importance(reference, spec),
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
-    store.write_bytes(current_pointer_key(model_id), json.dumps(pointer, indent=2).encode())
+    store.write_bytes(baseline_pointer_key(model_id), json.dumps(pointer, indent=2).encode())
     return dg.MaterializeResult(
         metadata={
             "baseline_version": dg.MetadataValue.text(sketch.version),
             "window": dg.MetadataValue.text(f"{used[0]} .. {used[-1]} ({len(used)} days)"),
             "row_count": dg.MetadataValue.int(reference.height),
-            "labelled_rows": dg.MetadataValue.int(0 if label_series is None else int(label_series.is_not_null().sum())),
+            "labelled_rows": dg.MetadataValue.int(labelled),
+            "missing_parts": dg.MetadataValue.text("; ".join(missing) or "none"),
             "sketch_path": dg.MetadataValue.path(store.uri(sketch_key)),
         },
         data_version=dg.DataVersion(sketch.version),

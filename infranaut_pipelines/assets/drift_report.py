@@ -2,6 +2,7 @@
 the warehouse. The nightly schedule builds yesterday's; any partition can be rebuilt on demand."""
 
 
+import datetime as dt
 import warnings
 
 import dagster as dg
@@ -9,7 +10,11 @@ import polars as pl
 
 from infranaut_pipelines.assets.baseline import load_current_baseline
 from infranaut_pipelines.drift import compare
+from infranaut_pipelines.monitoring.bootstrap import bootstrap_window
 from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows, drift_summary_row
+from infranaut_pipelines.monitoring.layout import (
+    baseline_state, report_html_key, report_prefix, waiting_marker_key,
+)
 from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.reports import render_csv, render_html, render_json
@@ -20,10 +25,6 @@ with warnings.catch_warnings():
     # Beta in Dagster 1.13, and exactly what we mean: each (date, model) reads the model's baseline.
     warnings.simplefilter("ignore", dg.BetaWarning)
     BASELINE_MAPPING = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="model")
-
-
-def report_prefix(model_id: str, day: str) -> str:
-    return f"reports/{model_id}/{day}/"
 
 
 @dg.asset(
@@ -48,7 +49,12 @@ def drift_report(
 ) -> dg.MaterializeResult:
     day, model_id = split_partition_key(context)
     spec = settings.registry().model(model_id)
-    sketch, pointer = load_current_baseline(lake, model_id)
+    store = lake.get_store()
+    wh, where = warehouse.get_warehouse(), {"model_id": model_id, "partition_date": day}
+    baseline = load_current_baseline(lake, model_id)
+    if baseline is None:
+        return _waiting_for_baseline(context, spec, day, lake, wh, where)
+    sketch, pointer = baseline
     labels = None
     if validated_labels.height:
         labels = (
@@ -67,19 +73,21 @@ def drift_report(
         "run_id": context.run_id,
         "run_url": settings.run_url(context.run_id),
     }
-    store = lake.get_store()
-    prefix = report_prefix(model_id, day.isoformat())
+    if pointer.get("missing"):
+        report_context["baseline_missing"] = "; ".join(pointer["missing"])
+    prefix = report_prefix(model_id, day)
     title = f"Drift report: {model_id} on {day.isoformat()}"
     store.write_bytes(prefix + "drift_report.html", render_html(result, title, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.json", render_json(result, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.csv", render_csv(result).encode("utf-8"))
-    html_uri = store.uri(prefix + "drift_report.html")
-    wh, where = warehouse.get_warehouse(), {"model_id": model_id, "partition_date": day}
+    html_uri = store.uri(report_html_key(model_id, day))
     wh.replace_partition("drift_results", drift_rows(result, model_id, day, pointer["version"]), where)
     wh.replace_partition("drift_summaries", drift_summary_row(result, model_id, day, pointer["version"], html_uri), where)
+    store.delete_prefix(waiting_marker_key(model_id, day))  # this day no longer waits
     drifted = [c.name for c in result.columns if c.drifted and c.role == "feature"]
     return dg.MaterializeResult(
         metadata={
+            "status": dg.MetadataValue.text("reported"),
             "dataset_drift": dg.MetadataValue.bool(bool(result.dataset_drift)),
             "drift_share": dg.MetadataValue.float(round(float(result.drift_share), 4)),
             "drifted_columns": dg.MetadataValue.text(", ".join(drifted) or "none"),
@@ -93,3 +101,25 @@ def drift_report(
             "current_rows": dg.MetadataValue.int(model_features.height),
         }
     )
+
+
+def _waiting_for_baseline(context: dg.AssetExecutionContext, spec, day, lake: ObjectStoreResource, wh,
+                          where: dict) -> dg.MaterializeResult:
+    """A new model's day before its first baseline: record that it waits, fail nothing.
+
+    The marker lets the baseline sensor re-run exactly these days once the baseline exists; the
+    partition's drift rows are cleared so the alerts of this day see "drift not computed".
+    """
+    store = lake.get_store()
+    _, days, _ = baseline_state(store, spec.id)
+    window = bootstrap_window(spec, days, dt.datetime.now(dt.timezone.utc).date())
+    status = "waiting for baseline" + (f" ({window.describe()})" if window else "")
+    store.write_bytes(waiting_marker_key(spec.id, day), status.encode())
+    for table in ("drift_results", "drift_summaries"):
+        if wh.table_exists(table):
+            wh.execute(f"DELETE FROM {table} WHERE model_id = :model_id AND partition_date = :partition_date", where)
+    context.log.info(f"{spec.id} {day}: {status}; the report follows once the baseline is built")
+    return dg.MaterializeResult(metadata={
+        "status": dg.MetadataValue.text(status),
+        "current_rows": dg.MetadataValue.int(0),
+    })

@@ -10,6 +10,7 @@ import dagster as dg
 import polars as pl
 
 from infranaut_pipelines.ingest.contract import BadDropKey, DropKind, drop_prefix, parse_drop_key
+from infranaut_pipelines.ingest.ledger import write_ledger
 from infranaut_pipelines.ingest.readers import UnreadableDrop, raw_contract_schema, read_drop
 from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
@@ -24,6 +25,7 @@ def _ingest(
     context: dg.AssetExecutionContext,
     kind: DropKind,
     landing: ObjectStoreResource,
+    lake: ObjectStoreResource,
     warehouse: WarehouseResource,
     settings: InfranautSettings,
 ) -> dg.Output[pl.DataFrame]:
@@ -33,7 +35,8 @@ def _ingest(
     frames: list[pl.DataFrame] = []
     files: list[str] = []
     rejections: list[Rejection] = []
-    for obj in store.list(drop_prefix(kind, model_id, day)):
+    listed = list(store.list(drop_prefix(kind, model_id, day)))
+    for obj in listed:
         try:
             parse_drop_key(obj.key)
             if obj.size == 0:
@@ -48,6 +51,7 @@ def _ingest(
         frames.append(frame)
         files.append(obj.key)
     record_rejections(warehouse.get_warehouse(), rejections)
+    write_ledger(lake.get_store(), kind, model_id, day, listed)
     df = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=raw_contract_schema(spec, kind))
     with_errors = int(df.select(pl.col("_ingest_errors").list.len().gt(0).sum()).item()) if df.height else 0
     if not files:
@@ -78,10 +82,11 @@ def _ingest(
 def raw_inferences(
     context: dg.AssetExecutionContext,
     landing: ObjectStoreResource,
+    lake: ObjectStoreResource,
     warehouse: WarehouseResource,
     settings: InfranautSettings,
 ) -> dg.Output[pl.DataFrame]:
-    return _ingest(context, "inferences", landing, warehouse, settings)
+    return _ingest(context, "inferences", landing, lake, warehouse, settings)
 
 
 @dg.asset(
@@ -95,7 +100,8 @@ def raw_inferences(
 def raw_labels(
     context: dg.AssetExecutionContext,
     landing: ObjectStoreResource,
+    lake: ObjectStoreResource,
     warehouse: WarehouseResource,
     settings: InfranautSettings,
 ) -> dg.Output[pl.DataFrame]:
-    return _ingest(context, "labels", landing, warehouse, settings)
+    return _ingest(context, "labels", landing, lake, warehouse, settings)

@@ -19,6 +19,7 @@ from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, WarehouseResource
 from infranaut_pipelines.validation import CHECKS, CheckOutcome, validate_batch, validate_labels
 from infranaut_pipelines.validation import anomaly_checks, record_validation, trailing_history
+from infranaut_pipelines.validation.display import escape_md
 from infranaut_pipelines.warehouse.inference_log import (
     inference_log_frame,
     label_log_frame,
@@ -71,11 +72,6 @@ def check_summary(check: CheckOutcome) -> str:
             where = e.get("column") or e.get("rule")
             parts.append(f"{where}: {e.get('unexpected_count')} unexpected" + (f" (e.g. {examples})" if examples else ""))
     return "; ".join(str(p) for p in parts)
-
-
-def escape_md(text: str) -> str:
-    """Data values shown in the UI's markdown must not inject markup (or HTML)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
 
 
 @dg.multi_asset(

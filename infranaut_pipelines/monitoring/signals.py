@@ -58,7 +58,8 @@ def build_signals(
             norm = normalised_score(r["method"], r["score"], r["threshold"])
             if norm is not None:
                 feature_drift[r["column_name"]] = norm
-                details[r["column_name"]] = {"score": r["score"], "threshold": r["threshold"], "method": r["method"]}
+                details[r["column_name"]] = {"score": r["score"], "threshold": r["threshold"], "method": r["method"],
+                                             "lower_is_drift": r["method"] in P_VALUE_METHODS}
             if r["drifted"]:
                 drifted.append(r["column_name"])
             if r.get("new_categories"):
@@ -75,6 +76,7 @@ def build_signals(
 
     perf = json.loads(summary["performance"]) if summary and summary.get("performance") else None
     est = json.loads(summary["estimated_performance"]) if summary and summary.get("estimated_performance") else None
+    mv = json.loads(summary["multivariate"]) if summary and summary.get("multivariate") else None
     return Signals(
         model_id=spec.id,
         partition_date=day,
@@ -93,6 +95,7 @@ def build_signals(
         sla=spec.sla,
         performance=performance_signal(perf, spec.task),
         estimated_performance=estimated_signal(est),
+        multivariate=None if not mv or mv.get("error") else mv,
         feature_importance=importance or {},
         report_url=report_url,
         run_url=run_url,
@@ -112,10 +115,11 @@ def performance_signal(perf: dict[str, Any] | None, task: str) -> dict[str, Any]
     m = (perf.get("metrics") or {}).get(name)
     if not m or m.get("current") is None or m.get("reference") is None:
         return None
-    return {"metric": name, "value": m["current"], "baseline": m["reference"]}
+    return {"metric": name, "value": m["current"], "baseline": m["reference"], "band": m.get("band")}
 
 
 def estimated_signal(est: dict[str, Any] | None) -> dict[str, Any] | None:
     if not est or est.get("error") or est.get("estimated") is None or est.get("reference_estimated") is None:
         return None
-    return {"metric": "accuracy", "value": est["estimated"], "baseline": est["reference_estimated"]}
+    return {"metric": "accuracy", "value": est["estimated"], "baseline": est["reference_estimated"],
+            "band": est.get("band")}

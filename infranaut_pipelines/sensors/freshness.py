@@ -1,11 +1,16 @@
-"""Freshness: alert when a model's inference drops stop arriving.
+"""Freshness: alert when a model's live inference drops stop arriving.
 
 A silent model has no new partition, so no asset run would ever notice; this sensor does, on a timer.
-It looks at the last ``LOOKBACK_DAYS`` days of ``dt=`` folders per model (bounded listing); a model with
-nothing in that window is reported as stale for at least that long.
+It looks at the last ``LOOKBACK_DAYS`` days of ``dt=`` folders per model (bounded listing) and keeps each
+model's last *live* drop in its cursor, so a silence longer than the window is still measured exactly.
+
+Only live traffic counts: a drop that arrived within ``LIVE_DELAY_DAYS`` of its day. History loaded
+later (the demo's November days, a backfill of last year) is not the model "sending", and a model that
+has never sent live traffic is not stale: freshness starts with its first live drop.
 """
 
 import datetime as dt
+import json
 import os
 
 import dagster as dg
@@ -16,20 +21,30 @@ from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStore
 from infranaut_pipelines.storage import ObjectStore
 
 LOOKBACK_DAYS = 7
+LIVE_DELAY_DAYS = 2
 
 
-def last_drop_times(store: ObjectStore, model_ids: list[str], now: dt.datetime) -> dict[str, dt.datetime]:
-    """Latest upload time per model within the lookback; absent models are reported at the window's edge."""
-    floor = now - dt.timedelta(days=LOOKBACK_DAYS)
-    out: dict[str, dt.datetime] = {}
+def live_drop_times(store: ObjectStore, model_ids: list[str], now: dt.datetime,
+                    known: dict[str, dt.datetime] | None = None) -> dict[str, dt.datetime]:
+    """Latest arrival of a live drop per model: from the recent ``dt=`` folders, else what ``known`` says."""
+    out = dict(known or {})
     for model_id in model_ids:
-        latest = None
         for back in range(LOOKBACK_DAYS + 1):
-            for obj in store.list(drop_prefix("inferences", model_id, (now - dt.timedelta(days=back)).date())):
-                if latest is None or obj.last_modified > latest:
-                    latest = obj.last_modified
-        out[model_id] = latest or floor
-    return out
+            day = (now - dt.timedelta(days=back)).date()
+            for obj in store.list(drop_prefix("inferences", model_id, day)):
+                arrived = obj.last_modified
+                if (arrived.date() - day).days > LIVE_DELAY_DAYS:
+                    continue  # history uploaded late, not live traffic
+                if model_id not in out or arrived > out[model_id]:
+                    out[model_id] = arrived
+    return {m: t for m, t in out.items() if m in model_ids}
+
+
+def _cursor(text: str | None) -> dict[str, dt.datetime]:
+    try:
+        return {m: dt.datetime.fromisoformat(t) for m, t in json.loads(text or "{}").items()}
+    except (ValueError, AttributeError):
+        return {}
 
 
 @dg.sensor(
@@ -48,11 +63,16 @@ def freshness_sensor(
 ) -> dg.SkipReason:
     now = dt.datetime.now(dt.timezone.utc)
     registry = settings.registry()
-    last = last_drop_times(landing.get_store(), registry.model_ids, now)
-    summaries, delivery = notifier.record_freshness(warehouse.get_warehouse(), registry, dict(last), now, context.log)
+    last = live_drop_times(landing.get_store(), registry.model_ids, now, _cursor(context.cursor))
+    context.update_cursor(json.dumps({m: t.isoformat() for m, t in sorted(last.items())}))
+    not_live = sorted(set(registry.model_ids) - set(last))
+    summaries, delivery = notifier.record_freshness(
+        warehouse.get_warehouse(), registry, dict(last), now, context.log, models=sorted(last)
+    )
     fired = sorted({s.model_id for s in summaries if s.fired})
     resolved = sorted({s.model_id for s in summaries if s.resolved})
     return dg.SkipReason(
-        f"freshness checked for {len(last)} models; stale now: {', '.join(fired) or 'none'}; "
-        f"recovered: {', '.join(resolved) or 'none'}; slack: {'not configured' if delivery is None else delivery.as_metadata()}"
+        f"freshness checked for {len(last)} live models; not live yet: {', '.join(not_live) or 'none'}; "
+        f"stale now: {', '.join(fired) or 'none'}; recovered: {', '.join(resolved) or 'none'}; "
+        f"slack: {'not configured' if delivery is None else delivery.as_metadata()}"
     )

@@ -14,6 +14,7 @@ import dagster as dg
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infranaut_pipelines import jobs
+from infranaut_pipelines.ingest.ledger import already_ingested, read_ledger
 from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
 from infranaut_pipelines.ingest.scanner import DEFAULT_LOOKBACK, ScanCursor, ScanResult, scan
 from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, PARTITIONS_START_DATE, model_partitions, partition_key
@@ -33,6 +34,7 @@ def evaluate_landing(
     warehouse: WarehouseResource,
     settings: InfranautSettings,
     now: dt.datetime | None = None,
+    lake: ObjectStoreResource | None = None,
 ) -> dg.SensorResult:
     now = now or dt.datetime.now(dt.timezone.utc)
     cursor = ScanCursor.from_json(context.cursor, lookback=_lookback())
@@ -53,10 +55,18 @@ def evaluate_landing(
         first_day=dt.date.fromisoformat(PARTITIONS_START_DATE),
     )
     _record_rejects(context, warehouse, result)
+    requests = result.requests
+    if lake is not None and requests:
+        # Drops another path already ingested (the demo, `infranaut run`, a UI run) are not queued again.
+        lake_store = lake.get_store()
+        requests = [r for r in requests
+                    if not already_ingested(r.objects, read_ledger(lake_store, r.kind, r.model_id, r.date))]
+        if len(requests) < len(result.requests):
+            context.log.info(f"{len(result.requests) - len(requests)} partition(s) already ingested: not requested")
 
     # Ask the instance, not only the cursor: partitions may have been added by the demo or removed by hand.
     existing = set(context.instance.get_dynamic_partitions(MODEL_PARTITIONS_NAME))
-    to_add = sorted({r.model_id for r in result.requests} - existing)
+    to_add = sorted({r.model_id for r in requests} - existing)
     run_requests = [
         dg.RunRequest(
             run_key=r.run_key,
@@ -65,10 +75,10 @@ def evaluate_landing(
             # infranaut/model: filter runs by model in the UI (the run queue limits on dagster/partition/model).
             tags={"infranaut/drop_kind": r.kind, "infranaut/new_files": str(len(r.objects)), "infranaut/model": r.model_id},
         )
-        for r in result.requests
+        for r in requests
     ]
     if run_requests or result.rejects:
-        files = sum(len(r.objects) for r in result.requests)
+        files = sum(len(r.objects) for r in requests)
         context.log.info(
             f"{files} new file(s) -> {len(run_requests)} run(s); {len(result.rejects)} rejected; "
             f"new models: {', '.join(to_add) or 'none'}"
@@ -108,9 +118,10 @@ def build_landing_sensor(minimum_interval_seconds: int | None = None) -> dg.Sens
     def landing_sensor(
         context: dg.SensorEvaluationContext,
         landing: ObjectStoreResource,
+        lake: ObjectStoreResource,
         warehouse: WarehouseResource,
         settings: InfranautSettings,
     ) -> dg.SensorResult:
-        return evaluate_landing(context, landing, warehouse, settings)
+        return evaluate_landing(context, landing, warehouse, settings, lake=lake)
 
     return landing_sensor

@@ -29,6 +29,11 @@ def escape_display(value: Any, max_len: int = MAX_LEN) -> str:
     return _MENTION.sub(lambda m: "@" + _ZWSP + m.group(1), text)
 
 
+def escape_md(text: str) -> str:
+    """Data values shown in the UI's markdown tables must not inject markup, HTML or a column break."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
 def display_value(value: Any, sensitive: bool = False) -> str:
     return MASK if sensitive and value is not None else escape_display(value)
 

@@ -1,0 +1,131 @@
+"""``infranaut run MODEL DATE..DATE`` and ``infranaut baseline MODEL``: process days by hand, headless.
+
+The same graph, jobs and bootstrap rules as the sensors (monitoring/bootstrap.py), run in this process
+against the instance in ``$DAGSTER_HOME`` so the runs show in the UI. On the embedded default (DuckDB)
+stop ``dagster dev`` first: DuckDB admits one writer process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Callable
+
+import dagster as dg
+
+from infranaut_pipelines.definitions import build_definitions
+from infranaut_pipelines.monitoring.bootstrap import bootstrap_window, next_step
+from infranaut_pipelines.monitoring.layout import baseline_state, report_html_key
+from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, partition_key
+from infranaut_pipelines.registry import ModelSpec, load_registry
+
+Say = Callable[[str], None]
+
+
+def parse_days(text: str) -> list[dt.date]:
+    """``2026-11-01`` or ``2026-11-01..2026-11-07`` (inclusive)."""
+    lo_s, _, hi_s = text.partition("..")
+    try:
+        lo = dt.date.fromisoformat(lo_s)
+        hi = dt.date.fromisoformat(hi_s) if hi_s else lo
+    except ValueError:
+        raise ValueError(f"expected DATE or DATE..DATE (YYYY-MM-DD), got {text!r}") from None
+    if hi < lo:
+        raise ValueError(f"{text!r}: the range ends before it starts")
+    return [lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1)]
+
+
+class Runner:
+    def __init__(self, say: Say, log_level: str = "WARNING") -> None:
+        self.defs = build_definitions()
+        self.instance = dg.DagsterInstance.get()
+        self.say = say
+        self.failed = 0
+        self._log = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+
+    def model(self, model_id: str) -> ModelSpec:
+        spec = load_registry().model(model_id)  # KeyError names the known models
+        if model_id not in self.instance.get_dynamic_partitions(MODEL_PARTITIONS_NAME):
+            self.instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, [model_id])
+        return spec
+
+    def run(self, job: str, key: str, label: str, run_config: dict | None = None) -> bool:
+        result = self.defs.resolve_job_def(job).execute_in_process(
+            instance=self.instance, partition_key=key, raise_on_error=False, run_config={**(run_config or {}), **self._log}
+        )
+        self.failed += 0 if result.success else 1
+        self.say(f"  {'ok  ' if result.success else 'FAIL'} {label} {key} (run {result.run_id[:8]})")
+        return result.success
+
+    def build_baseline(self, spec: ModelSpec, start: dt.date, end: dt.date) -> bool:
+        config = {"ops": {"drift_baseline": {"config": {"start": start.isoformat(), "end": end.isoformat()}}}}
+        return self.run("update_baseline_job", spec.id, f"baseline {start}..{end}", config)
+
+    def catch_up(self, spec: ModelSpec) -> None:
+        """What the baseline sensor would do now: build a complete first baseline, report the waiting days."""
+        lake = self.defs.resources["lake"].get_store()  # type: ignore[union-attr]
+        pointer, features, waiting = baseline_state(lake, spec.id)
+        step = next_step(spec, pointer is not None, features, waiting, dt.datetime.now(dt.timezone.utc).date())
+        self.say(f"[{spec.id}] {step.status}")
+        if step.build is not None and self.build_baseline(spec, step.build.start, step.build.end):
+            pointer, _, waiting = baseline_state(lake, spec.id)
+            step = next_step(spec, True, [], waiting, dt.datetime.now(dt.timezone.utc).date())
+        for day in step.reports:
+            self.run("nightly_report_job", str(partition_key(day, spec.id)), "report")
+
+    def report_links(self, spec: ModelSpec, days: list[dt.date]) -> None:
+        lake = self.defs.resources["lake"].get_store()  # type: ignore[union-attr]
+        for day in days:
+            if lake.head(report_html_key(spec.id, day)) is not None:
+                self.say(f"  report: {lake.uri(report_html_key(spec.id, day))}")
+
+
+def run_main(argv: list[str], say: Say = print) -> int:
+    parser = argparse.ArgumentParser(prog="infranaut run", description="Process days of one model (ingest -> alerts).")
+    parser.add_argument("model")
+    parser.add_argument("days", help="DATE or DATE..DATE (inclusive, UTC days)")
+    args = parser.parse_args(argv)
+    try:
+        days = parse_days(args.days)
+        runner = Runner(say)
+        spec = runner.model(args.model)
+    except (ValueError, KeyError) as exc:
+        say(f"error: {exc.args[0] if exc.args else exc}")
+        return 2
+    say(f"[{spec.id}] processing {days[0]}..{days[-1]} ({len(days)} day(s))")
+    for day in days:
+        runner.run("inference_pipeline_job", str(partition_key(day, spec.id)), "pipeline")
+    runner.catch_up(spec)
+    runner.report_links(spec, days)
+    return 1 if runner.failed else 0
+
+
+def baseline_main(argv: list[str], say: Say = print) -> int:
+    parser = argparse.ArgumentParser(prog="infranaut baseline", description="Build (or rebuild) a model's baseline.")
+    parser.add_argument("model")
+    parser.add_argument("--window", help="DATE..DATE to use instead of the registry's window")
+    args = parser.parse_args(argv)
+    try:
+        runner = Runner(say)
+        spec = runner.model(args.model)
+        window = parse_days(args.window) if args.window else None
+    except (ValueError, KeyError) as exc:
+        say(f"error: {exc.args[0] if exc.args else exc}")
+        return 2
+    lake = runner.defs.resources["lake"].get_store()  # type: ignore[union-attr]
+    pointer, features, _ = baseline_state(lake, spec.id)
+    if window is None and pointer is not None:
+        # A rebuild: the registry's window (pinned, or the rolling days up to yesterday).
+        ok = runner.run("update_baseline_job", spec.id, "baseline (registry window)")
+        return 0 if ok else 1
+    if window is None:
+        first = bootstrap_window(spec, features, dt.datetime.now(dt.timezone.utc).date())
+        if first is None:
+            say(f"error: {spec.id} has no featurized day yet: run `infranaut run {spec.id} DATE..DATE` first")
+            return 2
+        window = [first.start, first.end]
+        if not first.complete:
+            say(f"note: {first.describe()}; building from the days there are")
+    if runner.build_baseline(spec, window[0], window[-1]):
+        runner.catch_up(spec)
+    return 1 if runner.failed else 0
