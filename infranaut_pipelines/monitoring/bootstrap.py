@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from infranaut_pipelines.registry import ModelSpec
 
-# A window whose missing days are this long overdue is built from the days it has: they will not come.
+# A window with missing days is built from the days it has once traffic has gone on this many days past
+# it: the missing days are not coming. Counted in data days, not wall-clock, so loading history day by
+# day waits for each window day as live traffic would.
 MISSING_DAY_GRACE = 2
 
 
@@ -49,7 +51,7 @@ def bootstrap_window(spec: ModelSpec, feature_days: Iterable[dt.date], today: dt
         return None
     days_in = sum(1 for d in have if start <= d <= end)
     labels_had_time = today >= end + dt.timedelta(days=spec.label.lag_days)
-    overdue = today > end + dt.timedelta(days=spec.label.lag_days + MISSING_DAY_GRACE)
+    overdue = bool(have) and max(have) > end + dt.timedelta(days=MISSING_DAY_GRACE)
     full = days_in == (end - start).days + 1
     return BaselineWindow(start, end, days_in, complete=days_in > 0 and labels_had_time and (full or overdue))
 
