@@ -25,6 +25,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "INFRANAUT_LAKE_URL": ("asset data and reports (file:// or s3://)", "file://$INFRANAUT_DATA_DIR/lake"),
     "INFRANAUT_WAREHOUSE_URL": ("SQLAlchemy URL: duckdb:/// or postgresql://", "duckdb:///$INFRANAUT_DATA_DIR/warehouse.duckdb"),
     "INFRANAUT_REGISTRY": ("model registry YAML", "the one shipped in the package"),
+    "INFRANAUT_ALERT_RULES": ("alert rules YAML", "the one shipped in the package (names no model)"),
     "INFRANAUT_UI_BASE_URL": ("Dagster UI address used in links", "http://127.0.0.1:3000"),
 }
 

@@ -71,3 +71,24 @@ def parquet_bytes(frame: pl.DataFrame) -> bytes:
 
 def drop_key(day: dt.date, name: str = "part-0.parquet", model: str = MODEL) -> str:
     return f"inferences/{model}/dt={day.isoformat()}/{name}"
+
+
+def label_frame(inferences: pl.DataFrame, seed: int = 0, noise: float = 0.0,
+                label_column: str = "churned") -> pl.DataFrame:
+    """Labels for a day's predictions, drawn from the scores (a calibrated model); ``noise`` is the share of
+    rows whose label is replaced by a coin flip (a model that got worse)."""
+    rng = np.random.default_rng(seed + 7)
+    score = inferences.get_column("churn_score").to_numpy()
+    label = rng.random(score.size) < score
+    flip = rng.random(score.size) < noise
+    label = np.where(flip, rng.random(score.size) < 0.5, label)
+    ts = inferences.get_column("timestamp").max()
+    return pl.DataFrame({
+        "prediction_id": inferences.get_column("prediction_id"),
+        label_column: label,
+        "labelled_at": [ts + dt.timedelta(days=1)] * score.size,  # type: ignore[operator]
+    })
+
+
+def label_key(day: dt.date, name: str = "labels-0.parquet", model: str = MODEL) -> str:
+    return f"labels/{model}/dt={day.isoformat()}/{name}"
