@@ -35,6 +35,7 @@ def test_sensor_requests_runs_adds_models_and_records_rejects(tmp_path: Path) ->
         "landing": ObjectStoreResource(url=landing.as_uri(), s3=S3Resource()),
         "warehouse": warehouse,
         "settings": InfranautSettings(),
+        "lake": ObjectStoreResource(url=(tmp_path / "lake").as_uri(), s3=S3Resource()),
     }
     sensor = build_landing_sensor()
     with dg.instance_for_test() as instance:

@@ -41,6 +41,7 @@ def test_outage_then_recovery_then_the_requested_run(env: str, s3_bucket: S3Buck
         "landing": ObjectStoreResource(url=env, s3=S3Resource(endpoint_url="http://127.0.0.1:9", max_attempts=1)),
         "warehouse": warehouse,
         "settings": InfranautSettings(),
+        "lake": ObjectStoreResource(url=(tmp_path / "lake").as_uri(), s3=S3Resource()),
     }
     up = {**down, "landing": ObjectStoreResource(url=env, s3=S3Resource())}
     sensor = build_landing_sensor()

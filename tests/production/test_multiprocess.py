@@ -42,6 +42,7 @@ def test_partition_steps_run_in_forked_processes(pg_url: str, tmp_path: Path) ->
     from dagster._core.definitions.reconstruct import ReconstructableJob
 
     ReconstructableJob.get_definition.cache_clear()
+    ReconstructableJob.get_repository_definition.cache_clear()
     with temporary_env(env):
         write_demo_drops(open_store(f"file://{data}/landing"), load_registry(), start=DAY, days=2, rows_per_day=400, models=[MODEL])
         with dg.instance_for_test() as instance:
