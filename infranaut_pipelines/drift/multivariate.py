@@ -48,46 +48,46 @@ def _numeric(s: pl.Series, mean: float) -> np.ndarray:
 
 
 def _dense(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """The standardised encoded matrix of ``frame`` (only used on blocks of the fit sample)."""
-    out = np.empty((frame.height, mean.size))
+    """The standardised encoded matrix of ``frame``; callers pass blocks of at most BLOCK_ROWS rows."""
+    out = np.zeros((frame.height, mean.size))
     off = 0
     for e in enc:
-        w = _width(e)
         if e["kind"] == "numeric":
             out[:, off] = _numeric(frame.get_column(e["name"]), mean[off])
         else:
-            block = np.zeros((frame.height, w))
-            block[np.arange(frame.height), _codes(frame.get_column(e["name"]), e["categories"])] = 1.0
-            out[:, off:off + w] = block
-        off += w
-    return (out - mean) / std
+            out[np.arange(frame.height), off + _codes(frame.get_column(e["name"]), e["categories"])] = 1.0
+        off += _width(e)
+    out -= mean
+    out /= std
+    return out
 
 
 def _errors(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarray, comps: np.ndarray) -> np.ndarray:
-    """Per-row reconstruction error |z - z V'V| = sqrt(|z|^2 - |z V'|^2), one source column at a time.
+    """Per-row reconstruction error: comps has orthonormal rows, so |z - z V'V|^2 = |z|^2 - |z V'|^2.
 
-    A one-hot block needs no n x width matrix: row with code c contributes the constant
-    V_blk @ b (b = the all-zero row standardised) plus V_blk[:, c] / std_c, and a lookup for |z|^2."""
-    proj = np.zeros((comps.shape[0], frame.height))
-    sq = np.zeros(frame.height)
-    off = 0
-    for e in enc:
-        w = _width(e)
+    Numeric features: one dense block and a matrix product. A one-hot block needs no matrix at all:
+    a row with category c projects to the constant V_blk @ b (b = an all-zero row, standardised)
+    plus V_blk[:, c] / std_c, so its projection and |z|^2 are row lookups by category code."""
+    num = [i for i, e in enumerate(enc) if e["kind"] == "numeric"]
+    offs = np.cumsum([0] + [_width(e) for e in enc])
+    cols = offs[num]
+    z = np.empty((frame.height, len(num)))
+    for j, i in enumerate(num):
+        z[:, j] = (_numeric(frame.get_column(enc[i]["name"]), mean[cols[j]]) - mean[cols[j]]) / std[cols[j]]
+    proj = z @ comps[:, cols].T
+    sq = np.einsum("ij,ij->i", z, z)
+    for i, e in enumerate(enc):
         if e["kind"] == "numeric":
-            z = (_numeric(frame.get_column(e["name"]), mean[off]) - mean[off]) / std[off]
-            sq += z * z
-            proj += np.outer(comps[:, off], z)
-        else:
-            m, s, v = mean[off:off + w], std[off:off + w], comps[:, off:off + w]
-            b = -m / s
-            table = (v @ b)[:, None] + v / s
-            hot = (1 - m) / s
-            sq_table = float(b @ b) - b * b + hot * hot
-            codes = _codes(frame.get_column(e["name"]), e["categories"])
-            proj += table[:, codes]
-            sq += sq_table[codes]
-        off += w
-    return np.sqrt(np.maximum(sq - np.einsum("ij,ij->j", proj, proj), 0.0))
+            continue
+        sl = slice(offs[i], offs[i + 1])
+        m, s, v = mean[sl], std[sl], comps[:, sl]
+        b = -m / s
+        table = (v @ b)[None, :] + (v / s).T  # (categories + 1) x components
+        hot = (1 - m) / s
+        codes = _codes(frame.get_column(e["name"]), e["categories"])
+        proj += table[codes]
+        sq += (float(b @ b) - b * b + hot * hot)[codes]
+    return np.sqrt(np.maximum(sq - np.einsum("ij,ij->i", proj, proj), 0.0))
 
 
 def _blocked_errors(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarray,
