@@ -37,9 +37,16 @@ def _width(e: dict) -> int:
 
 def _codes(s: pl.Series, categories: list[str]) -> np.ndarray:
     """Index of each value in ``categories``; len(categories) ("other") for anything else."""
-    mapping = {k: i for i, k in enumerate(categories)}
-    s = s.cast(pl.String).fill_null(NULL)
-    return s.replace_strict(mapping, default=len(categories), return_dtype=pl.Int64).to_numpy()
+    s = s if s.dtype == pl.String else s.cast(pl.String)
+    real = [k for k in categories if k != NULL]
+    # a non-strict cast to an Enum of the kept values is ~4x faster than a dict replace on 1M rows;
+    # values outside it become null, like real nulls, which are told apart below
+    pos = np.array([categories.index(k) for k in real] + [len(categories)], dtype=np.int64)
+    phys = s.cast(pl.Enum(real), strict=False).to_physical().fill_null(len(real)) if real else None
+    codes = pos[phys.to_numpy()] if phys is not None else np.full(s.len(), len(categories), dtype=np.int64)
+    if NULL in categories and s.null_count():
+        codes[s.is_null().to_numpy()] = categories.index(NULL)
+    return codes
 
 
 def _numeric(s: pl.Series, mean: float) -> np.ndarray:
@@ -65,29 +72,30 @@ def _dense(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarr
 def _errors(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarray, comps: np.ndarray) -> np.ndarray:
     """Per-row reconstruction error: comps has orthonormal rows, so |z - z V'V|^2 = |z|^2 - |z V'|^2.
 
-    Numeric features: one dense block and a matrix product. A one-hot block needs no matrix at all:
-    a row with category c projects to the constant V_blk @ b (b = an all-zero row, standardised)
-    plus V_blk[:, c] / std_c, so its projection and |z|^2 are row lookups by category code."""
-    num = [i for i, e in enumerate(enc) if e["kind"] == "numeric"]
-    offs = np.cumsum([0] + [_width(e) for e in enc])
-    cols = offs[num]
-    z = np.empty((frame.height, len(num)))
-    for j, i in enumerate(num):
-        z[:, j] = (_numeric(frame.get_column(enc[i]["name"]), mean[cols[j]]) - mean[cols[j]]) / std[cols[j]]
-    proj = z @ comps[:, cols].T
-    sq = np.einsum("ij,ij->i", z, z)
-    for i, e in enumerate(enc):
+    One source column at a time, the projection kept component-major so each update is contiguous
+    (faster here than a dense block times a matrix). A one-hot block needs no matrix at all: a row
+    with category c projects to the constant V_blk @ b (b = an all-zero row, standardised) plus
+    V_blk[:, c] / std_c, so its projection and its |z|^2 are lookups by category code."""
+    proj = np.zeros((comps.shape[0], frame.height))
+    sq = np.zeros(frame.height)
+    off = 0
+    for e in enc:
+        w = _width(e)
         if e["kind"] == "numeric":
-            continue
-        sl = slice(offs[i], offs[i + 1])
-        m, s, v = mean[sl], std[sl], comps[:, sl]
-        b = -m / s
-        table = (v @ b)[None, :] + (v / s).T  # (categories + 1) x components
-        hot = (1 - m) / s
-        codes = _codes(frame.get_column(e["name"]), e["categories"])
-        proj += table[codes]
-        sq += (float(b @ b) - b * b + hot * hot)[codes]
-    return np.sqrt(np.maximum(sq - np.einsum("ij,ij->i", proj, proj), 0.0))
+            z = (_numeric(frame.get_column(e["name"]), mean[off]) - mean[off]) / std[off]
+            sq += z * z
+            for k in range(comps.shape[0]):
+                proj[k] += comps[k, off] * z
+        else:
+            m, s, v = mean[off:off + w], std[off:off + w], comps[:, off:off + w]
+            b = -m / s
+            table = (v @ b)[:, None] + v / s  # components x (categories + 1)
+            hot = (1 - m) / s
+            codes = _codes(frame.get_column(e["name"]), e["categories"])
+            proj += np.take(table, codes, axis=1)
+            sq += (float(b @ b) - b * b + hot * hot)[codes]
+        off += w
+    return np.sqrt(np.maximum(sq - np.einsum("ij,ij->j", proj, proj), 0.0))
 
 
 def _blocked_errors(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarray,
