@@ -12,7 +12,8 @@ from infranaut_pipelines.drift.numeric import NumericSummary
 from infranaut_pipelines.drift.result import ColumnDrift, DriftResult
 from infranaut_pipelines.drift.scoring import choose_categorical, choose_numeric, score_categorical, score_numeric
 from infranaut_pipelines.drift.sketch import BaselineSketch, ColumnSketch
-from infranaut_pipelines.drift.spec import DEFAULT_THRESHOLDS, ColumnSpec, DriftSettings, is_drift
+from infranaut_pipelines.drift.spec import (DEFAULT_THRESHOLDS, STATUS_ERROR, STATUS_SCORED, STATUS_TOO_FEW, ColumnSpec,
+                                            DriftSettings, is_drift)
 from infranaut_pipelines.drift.summarise import iter_batches, summarise_batch
 
 CHART_BINS = 30
@@ -73,13 +74,23 @@ def _verdict(spec: ColumnSpec, cs: ColumnSketch, summ, settings: DriftSettings, 
     if summ.n == 0:
         out.error = "current data is empty" if n_current == 0 else "no usable (non-null, finite) values in current data"
         return out
+    two_sample = not settings.evidently_compatible
     if cs.kind == "numeric":
         method = spec.method or choose_numeric(cs.numeric, summ, cs.exact, cs.n_unique)
-        res = score_numeric(method, cs.numeric, summ, cs.numeric.std, cs.exact, cs.n_unique)
     else:
         method = spec.method or choose_categorical(cs.categorical, summ)
-        res = score_categorical(method, cs.categorical, summ)
     out.method = method
+    low = settings.effective_min_rows
+    if summ.n < low or cs.n < low:
+        # reported, not scored: a verdict from this few values would be noise (see spec.MIN_ROWS)
+        out.status = STATUS_TOO_FEW
+        side, n = ("current", summ.n) if summ.n < low else ("reference", cs.n)
+        out.stats["status_detail"] = f"{n} usable {side} values, minimum {low}"
+        return out
+    if cs.kind == "numeric":
+        res = score_numeric(method, cs.numeric, summ, cs.numeric.std, cs.exact, cs.n_unique, two_sample)
+    else:
+        res = score_categorical(method, cs.categorical, summ, two_sample)
     out.stats.update({k: v for k, v in res.items() if k != "score"})
     learned = (cs.learned or {}).get(method) if settings.learned_thresholds and spec.threshold is None else None
     if learned:
@@ -130,7 +141,7 @@ def compare(
             categorical[spec.name] = CategoricalSummary()
     mv = None
     if sketch.multivariate and not read_error:
-        mv = multivariate.Accumulator(sketch.multivariate)
+        mv = multivariate.Accumulator(sketch.multivariate, settings.effective_min_rows)
     n_current = 0
     if not read_error:
         try:
@@ -159,7 +170,11 @@ def compare(
             results.append(ColumnDrift(spec.name, spec.kind, spec.role, spec.method, None, spec.threshold, False,
                                        f"{type(exc).__name__}: {exc}"))
 
-    evaluated = [c for c in results if c.role == "feature" and c.error is None]
+    for c in results:
+        if c.error is not None:
+            c.status = STATUS_ERROR
+    evaluated = [c for c in results if c.role == "feature" and c.status == STATUS_SCORED]
+    n_too_few = sum(c.role == "feature" and c.status == STATUS_TOO_FEW for c in results)
     n_drifted = sum(c.drifted for c in evaluated)
     share = n_drifted / len(evaluated) if evaluated else 0.0
     pred = next((c for c in results if c.role == "prediction"), None)
@@ -182,4 +197,5 @@ def compare(
         n_drifted=n_drifted, n_reference=sketch.n_rows, n_current=n_current,
         drift_share_threshold=settings.drift_share, sketch_version=sketch.version, prediction_drift=pred,
         multivariate=mv.result() if mv else None, performance=perf, estimated_performance=est,
+        n_too_few_rows=n_too_few, evidently_compatible=settings.evidently_compatible,
     )

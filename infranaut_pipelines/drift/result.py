@@ -32,6 +32,8 @@ class ColumnDrift:
     drifted: bool
     error: str | None = None
     stats: dict = field(default_factory=dict)
+    # "scored", "too few rows" (not scored, not drifted, out of the drift share) or "error"
+    status: str = "scored"
 
     def to_dict(self) -> dict:
         return json_safe(asdict(self))
@@ -51,6 +53,8 @@ class DriftResult:
     multivariate: dict | None = None
     performance: dict | None = None
     estimated_performance: dict | None = None
+    n_too_few_rows: int = 0  # feature columns not scored for lack of rows (outside the share's denominator)
+    evidently_compatible: bool = False
 
     @property
     def features(self) -> list[ColumnDrift]:
@@ -70,18 +74,20 @@ class DriftResult:
             "columns": [c.to_dict() for c in self.columns],
             "prediction_drift": None if self.prediction_drift is None else self.prediction_drift.to_dict(),
             "multivariate": self.multivariate, "performance": self.performance,
-            "estimated_performance": self.estimated_performance,
+            "estimated_performance": self.estimated_performance, "n_too_few_rows": self.n_too_few_rows,
+            "evidently_compatible": self.evidently_compatible,
         })
 
     def to_frame(self) -> pl.DataFrame:
         rows = [{
             "column": c.name, "kind": c.kind, "role": c.role, "method": c.method,
             "score": c.score if c.score is not None and math.isfinite(c.score) else None,
-            "threshold": c.threshold, "drifted": c.drifted, "error": c.error,
+            "threshold": c.threshold, "drifted": c.drifted, "error": c.error, "status": c.status,
             "ref_mean": json_safe(c.stats.get("ref_mean")), "cur_mean": json_safe(c.stats.get("cur_mean")),
             "cur_null_share": json_safe(c.stats.get("cur_null_share")),
         } for c in self.columns]
         schema = {"column": pl.String, "kind": pl.String, "role": pl.String, "method": pl.String,
                   "score": pl.Float64, "threshold": pl.Float64, "drifted": pl.Boolean, "error": pl.String,
+                  "status": pl.String,
                   "ref_mean": pl.Float64, "cur_mean": pl.Float64, "cur_null_share": pl.Float64}
         return pl.DataFrame(rows, schema=schema)

@@ -6,6 +6,7 @@ reference-vs-current pair, so both are measured identically.
 
 from __future__ import annotations
 
+from infranaut_pipelines.drift import contingency
 from infranaut_pipelines.drift import methods as m
 from infranaut_pipelines.drift.categorical import CategoricalSummary
 from infranaut_pipelines.drift.numeric import VALUE_COUNTS_MAX, NumericSummary
@@ -48,8 +49,15 @@ def choose_categorical(ref: CategoricalSummary, cur: CategoricalSummary) -> str:
     return default_method("categorical", ref.n, len(set(ref.counts) | set(cur.counts)))
 
 
+def _counts_test(method: str, ref: dict, cur: dict, two_sample: bool) -> dict:
+    """chisquare / z on counts: two-sample by default, Evidently's goodness-of-fit form if not."""
+    if method == "chisquare":
+        return contingency.chisquare_two_sample(ref, cur) if two_sample else m.chisquare(ref, cur)
+    return contingency.ztest_two_sample(ref, cur) if two_sample else m.ztest(ref, cur)
+
+
 def score_numeric(method: str, ref: NumericSummary, cur: NumericSummary, ref_std: float, exact: bool,
-                  n_unique_ref: int) -> dict:
+                  n_unique_ref: int, two_sample: bool = True) -> dict:
     if method == "ks":
         return m.ks(ref, cur)
     if method == "wasserstein":
@@ -59,7 +67,7 @@ def score_numeric(method: str, ref: NumericSummary, cur: NumericSummary, ref_std
         if vc is None:
             raise ValueError(f"{method} on a numeric column needs <= {VALUE_COUNTS_MAX} distinct reference values; "
                              "use ks or wasserstein")
-        return m.chisquare(*vc) if method == "chisquare" else m.ztest(*vc)
+        return _counts_test(method, *vc, two_sample)
     if vc is not None:
         r, c = m.counts_by_key(*vc)
         approx = None
@@ -74,12 +82,10 @@ def score_numeric(method: str, ref: NumericSummary, cur: NumericSummary, ref_std
     return out
 
 
-def score_categorical(method: str, ref: CategoricalSummary, cur: CategoricalSummary) -> dict:
+def score_categorical(method: str, ref: CategoricalSummary, cur: CategoricalSummary, two_sample: bool = True) -> dict:
     if method not in CATEGORICAL_METHODS:
         raise ValueError(f"method {method!r} needs a numeric column")
-    if method == "chisquare":
-        return m.chisquare(ref.counts, cur.counts)
-    if method == "z":
-        return m.ztest(ref.counts, cur.counts)
+    if method in ("chisquare", "z"):
+        return _counts_test(method, ref.counts, cur.counts, two_sample)
     r, c = m.counts_by_key(ref.counts, cur.counts)
     return {"jensenshannon": m.jensenshannon, "psi": m.psi, "hellinger": m.hellinger}[method](r, c)

@@ -24,7 +24,10 @@ from infranaut_pipelines.drift.scoring import CATEGORICAL_METHODS, NUMERIC_METHO
 from infranaut_pipelines.drift.spec import ColumnSpec, DriftSettings
 from infranaut_pipelines.drift.summarise import numeric_values
 
-FORMAT = 1
+# 2: the multivariate model also encodes categorical features ("encoding"). Format-1 sketches still
+# load (their multivariate part covers numeric features only, and says so in the result).
+FORMAT = 2
+READABLE_FORMATS = (1, 2)
 MAGIC = b"IPDSKETCH1\n"
 
 
@@ -72,9 +75,10 @@ class BaselineSketch:
     multivariate: dict | None = None
     performance: dict | None = None
     meta: dict = field(default_factory=dict)
+    format: int = FORMAT  # kept as loaded, so re-serialising an old sketch keeps its bytes and version
 
     def _payload(self) -> dict:
-        return {"format": FORMAT, "n_rows": self.n_rows, "columns": [c.to_json() for c in self.columns.values()],
+        return {"format": self.format, "n_rows": self.n_rows, "columns": [c.to_json() for c in self.columns.values()],
                 "multivariate": self.multivariate, "performance": self.performance, "meta": self.meta}
 
     def to_json(self) -> str:
@@ -92,10 +96,11 @@ class BaselineSketch:
     @classmethod
     def from_json(cls, text: str) -> "BaselineSketch":
         d = json.loads(text)
-        if d.get("format") != FORMAT:
-            raise ValueError(f"unsupported sketch format {d.get('format')!r} (this code reads {FORMAT})")
+        if d.get("format") not in READABLE_FORMATS:
+            raise ValueError(f"unsupported sketch format {d.get('format')!r} (this code reads "
+                             f"{', '.join(map(str, READABLE_FORMATS))}): rebuild the baseline with this version")
         cols = {c["name"]: ColumnSketch.from_json(c) for c in d["columns"]}
-        sk = cls(d["n_rows"], cols, d["multivariate"], d["performance"], d["meta"])
+        sk = cls(d["n_rows"], cols, d["multivariate"], d["performance"], d["meta"], d["format"])
         # the text is canonical (sorted keys, repr floats), so its hash is the version
         sk.__dict__["version"] = hashlib.sha256(text.encode()).hexdigest()[:16]
         return sk
@@ -197,9 +202,9 @@ def build_sketch(
             out[spec.name] = builder(spec, ref.get_column(spec.name), settings)
         except Exception as exc:  # noqa: BLE001
             out[spec.name] = ColumnSketch(spec.name, spec.kind, spec.role, error=f"{type(exc).__name__}: {exc}")
-    num_features = [c.name for c in columns
-                    if c.kind == "numeric" and c.role == "feature" and out[c.name].error is None]
-    mv = multivariate.fit(ref, num_features, settings.chunks)
+    usable = [c for c in columns if c.role == "feature" and out[c.name].error is None]
+    mv = multivariate.fit(ref, [c.name for c in usable if c.kind == "numeric"], settings.chunks,
+                          [c.name for c in usable if c.kind == "categorical"])
     perf = None
     if settings.task and labels is not None:
         pred = prediction

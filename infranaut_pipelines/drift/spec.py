@@ -1,7 +1,9 @@
 """What the caller declares: which columns, how to test them, and the dataset-level settings.
 
-Defaults mirror Evidently 0.7 (``evidently/legacy/calculations/stattests/registry.py``) so a team
-moving from Evidently sees the same verdicts; see docs/drift.md.
+Which method applies when mirrors Evidently 0.7 (``evidently/legacy/calculations/stattests/registry.py``).
+How chi-square is computed does not by default (two-sample, not goodness-of-fit; see contingency.py),
+and columns with too few current values are not scored; ``evidently_compatible`` restores both of
+Evidently's behaviours for those who need its exact verdicts. See docs/drift.md.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ ALIASES = {"js": "jensenshannon", "jensen_shannon": "jensenshannon", "chi2": "ch
 # Evidently switches from tests to distances above this many reference rows.
 SMALL_REFERENCE_ROWS = 1000
 LOW_CARDINALITY = 5
+# Below this many usable values a column is reported as "too few rows" rather than scored: the
+# asymptotic p-values (chi-square, z) are unreliable, the tests have next to no power, and the
+# distances between a large reference and a handful of rows are mostly sampling noise (a 1-row day
+# has Jensen-Shannon distance near 1 from any reference). 30 is the usual floor for normal approximations.
+MIN_ROWS = 30
+STATUS_SCORED, STATUS_TOO_FEW, STATUS_ERROR = "scored", "too few rows", "error"
 
 
 def normalise_method(method: str | None) -> str | None:
@@ -67,6 +75,20 @@ class DriftSettings:
     chunks: int = 10
     # Rows per batch when summarising the current data; bounds peak memory on 10M-row days.
     batch_rows: int = 1_000_000
+    # Fewest usable (non-null, finite) values, in the current data and in the reference, for a column
+    # (and current rows for the multivariate part) to be scored; below it: status "too few rows".
+    min_rows: int = MIN_ROWS
+    # Reproduce Evidently 0.7's verdicts: goodness-of-fit chi-square against the reference proportions
+    # and no minimum size. Known to over-flag small samples; for parity only.
+    evidently_compatible: bool = False
+
+    def __post_init__(self) -> None:
+        if self.min_rows < 0:
+            raise ValueError(f"min_rows must be >= 0, got {self.min_rows}")
+
+    @property
+    def effective_min_rows(self) -> int:
+        return 0 if self.evidently_compatible else self.min_rows
 
 
 def default_method(kind: Kind, n_reference: int, n_values: int) -> str:

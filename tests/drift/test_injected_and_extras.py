@@ -96,7 +96,7 @@ def test_cli(tmp_path, capsys) -> None:
     rc = main([str(tmp_path / "r.parquet"), str(tmp_path / "c.csv"), "--categorical", "g",
                "--json", str(tmp_path / "o.json"), "--html", str(tmp_path / "o.html")])
     out = capsys.readouterr().out
-    assert rc == 0 and "wasserstein" in out and "dataset drift:" in out
+    assert rc == 1 and "wasserstein" in out and "dataset drift: YES" in out  # x drifts: share 1/2 >= 0.5
     assert json.loads((tmp_path / "o.json").read_text())["result"]["columns"][1]["kind"] == "categorical"
     assert (tmp_path / "o.html").read_text().startswith("<!doctype html>")
     assert main([str(tmp_path / "r.parquet"), str(tmp_path / "c.csv"), "--columns", "nope"]) == 2

@@ -11,10 +11,10 @@ from scipy.spatial import distance
 from infranaut_pipelines.drift import BaselineSketch, ColumnSpec, DriftSettings, build_sketch, compare
 
 
-def _one(ref, cur, kind="numeric", method=None, ref_rows=None):
+def _one(ref, cur, kind="numeric", method=None, ref_rows=None, settings=None):
     spec = [ColumnSpec("x", kind, method=method)]
-    sk = build_sketch(pl.DataFrame({"x": ref}), spec)
-    return compare(BaselineSketch.from_bytes(sk.to_bytes()), pl.DataFrame({"x": cur}), spec).columns[0]
+    sk = build_sketch(pl.DataFrame({"x": ref}), spec, settings)
+    return compare(BaselineSketch.from_bytes(sk.to_bytes()), pl.DataFrame({"x": cur}), spec, settings).columns[0]
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +53,17 @@ def test_wasserstein_large_reference_quantile_grid():
 def test_chisquare_and_z_match_scipy():
     rng = np.random.default_rng(1)
     ref, cur = rng.choice(list("abc"), 600), rng.choice(list("abc"), 900, p=[0.4, 0.3, 0.3])
-    c = _one(ref, cur, kind="categorical")
-    assert c.method == "chisquare"
     rc = {k: (ref == k).sum() for k in "abc"}
     obs = [(cur == k).sum() for k in "abc"]
-    assert c.score == pytest.approx(stats.chisquare(obs, [rc[k] * 900 / 600 for k in "abc"]).pvalue, rel=1e-9)
+    # default: two-sample test of homogeneity on the 2 x 3 table
+    c = _one(ref, cur, kind="categorical")
+    assert c.method == "chisquare" and c.stats["test"] == "chi2_contingency"
+    table = [[rc[k] for k in "abc"], obs]
+    assert c.score == pytest.approx(stats.chi2_contingency(table, correction=False).pvalue, rel=1e-9)
+    # Evidently-compatible: goodness of fit against the reference proportions
+    ev = _one(ref, cur, kind="categorical", settings=DriftSettings(evidently_compatible=True))
+    assert ev.score == pytest.approx(stats.chisquare(obs, [rc[k] * 900 / 600 for k in "abc"]).pvalue, rel=1e-9)
+    assert ev.stats["statistic"] == c.stats["statistic"]  # learned thresholds see the same effect size
 
     rb, cb = rng.choice(["n", "y"], 500), rng.choice(["n", "y"], 800, p=[0.6, 0.4])
     z = _one(rb, cb, kind="categorical")
