@@ -66,7 +66,7 @@ USAGE = """usage: infranaut {check,run,baseline,demo,drift} ...
   run       process days of one model by hand: infranaut run MODEL DATE..DATE
   baseline  build or rebuild a model's drift baseline: infranaut baseline MODEL [--window DATE..DATE]
   demo      write demo drops and materialize every asset
-  drift     compare two parquet/CSV files and print the drift table"""
+  drift     compare two parquet/CSV files and print the drift table (exit 0 no dataset drift, 1 drift, 2 error)"""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ def _esc(text: object) -> str:
 def drift_markdown(result: DriftResult) -> str:
     lines = ["| column | role | method | score | threshold | drifted |", "|---|---|---|---|---|---|"]
     for c in sorted(result.columns, key=lambda c: (not c.drifted, c.name)):
-        score = "error: " + _esc(c.error) if c.error else (f"{c.score:.4f}" if c.score is not None else "")
+        score = "error: " + _esc(c.error) if c.error else (f"{c.score:.4f}" if c.score is not None else _esc(c.status))
         threshold = f"{c.threshold:g}" if c.threshold is not None else ""
         lines.append(
             f"| {_esc(c.name)} | {c.role} | {c.method or ''} | {score} | {threshold} | {'**yes**' if c.drifted else 'no'} |"

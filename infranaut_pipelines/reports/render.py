@@ -43,8 +43,8 @@ def render_json(result: DriftResult, context: dict | None = None) -> str:
 def render_csv(result: DriftResult) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["column", "kind", "role", "method", "score", "threshold", "drifted", "error"])
+    w.writerow(["column", "kind", "role", "method", "score", "threshold", "drifted", "error", "status"])
     for c in result.columns:
         w.writerow([c.name, c.kind, c.role, c.method or "", _fmt(json_safe(c.score)), _fmt(c.threshold),
-                    str(c.drifted).lower(), c.error or ""])
+                    str(c.drifted).lower(), c.error or "", c.status])
     return buf.getvalue()
