@@ -80,18 +80,27 @@ class Runner:
                 self.say(f"  report: {lake.uri(report_html_key(spec.id, day))}")
 
 
+def _start(model_id: str, say: Say, days: str | None) -> tuple[Runner, ModelSpec, list[dt.date] | None] | int:
+    """Load the definitions and the model, parse the days; a bad argument is exit 2 with one line, no traceback."""
+    try:
+        parsed = parse_days(days) if days else None
+        runner = Runner(say)
+        return runner, runner.model(model_id), parsed
+    except (ValueError, KeyError) as exc:
+        say(f"error: {exc.args[0] if exc.args else exc}")
+        return 2
+
+
 def run_main(argv: list[str], say: Say = print) -> int:
     parser = argparse.ArgumentParser(prog="infranaut run", description="Process days of one model (ingest -> alerts).")
     parser.add_argument("model")
     parser.add_argument("days", help="DATE or DATE..DATE (inclusive, UTC days)")
     args = parser.parse_args(argv)
-    try:
-        days = parse_days(args.days)
-        runner = Runner(say)
-        spec = runner.model(args.model)
-    except (ValueError, KeyError) as exc:
-        say(f"error: {exc.args[0] if exc.args else exc}")
-        return 2
+    started = _start(args.model, say, args.days)
+    if isinstance(started, int):
+        return started
+    runner, spec, days = started
+    assert days is not None
     say(f"[{spec.id}] processing {days[0]}..{days[-1]} ({len(days)} day(s))")
     for day in days:
         runner.run("inference_pipeline_job", str(partition_key(day, spec.id)), "pipeline")
@@ -105,13 +114,10 @@ def baseline_main(argv: list[str], say: Say = print) -> int:
     parser.add_argument("model")
     parser.add_argument("--window", help="DATE..DATE to use instead of the registry's window")
     args = parser.parse_args(argv)
-    try:
-        runner = Runner(say)
-        spec = runner.model(args.model)
-        window = parse_days(args.window) if args.window else None
-    except (ValueError, KeyError) as exc:
-        say(f"error: {exc.args[0] if exc.args else exc}")
-        return 2
+    started = _start(args.model, say, args.window)
+    if isinstance(started, int):
+        return started
+    runner, spec, window = started
     lake = runner.defs.resources["lake"].get_store()  # type: ignore[union-attr]
     pointer, features, _ = baseline_state(lake, spec.id)
     if window is None and pointer is not None:

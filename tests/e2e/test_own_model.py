@@ -119,6 +119,8 @@ def test_own_model_from_first_drop_to_reports_and_alerts(stranger: Path, slack_s
         # The drift injected on the last day is in its report and in Slack; the stable days are not drifted.
         last = lake.read_bytes(report_html_key(MODEL, days[-1])).decode()
         assert "monthly_spend" in last
+        # No labels at all: the baseline has no performance parts, and the report says so.
+        assert "baseline_missing" in last and "0 labelled reference rows (need 20)" in last
         summaries = defs.resources["warehouse"].get_warehouse().query(  # type: ignore[union-attr]
             "SELECT partition_date, column_name, drifted FROM drift_results WHERE role = 'feature' AND drifted")
         assert {(d, c) for d, c, _ in summaries.rows()} == {(days[-1], "monthly_spend")}
