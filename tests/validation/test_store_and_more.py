@@ -21,7 +21,10 @@ def _roundtrip(wh: Warehouse) -> None:
         out = validate_batch(raw_batch(SPEC, d, 500 + 10 * i, seed=i), SPEC, d)
         record_validation(wh, SPEC.id, d, out)
         record_validation(wh, SPEC.id, d, out)  # re-run replaces, no duplicate
-    rows = wh.query("SELECT model_id, partition_date, is_valid, errors, quality_metrics FROM validation_results")
+    # Only this test's days: the PostgreSQL database is shared by the session (other tests write other days).
+    rows = wh.query("SELECT model_id, partition_date, is_valid, errors, quality_metrics FROM validation_results "
+                    "WHERE model_id = :m AND partition_date BETWEEN :lo AND :hi ORDER BY partition_date",
+                    {"m": SPEC.id, "lo": DAY - dt.timedelta(days=6), "hi": DAY - dt.timedelta(days=1)})
     assert rows.height == 6
     assert json.loads(rows["quality_metrics"][0])["rows_raw"] >= 500
     hist = trailing_history(wh, SPEC.id, DAY, days=7)
