@@ -15,6 +15,7 @@ from infranaut_pipelines.ingest.readers import UnreadableDrop, raw_contract_sche
 from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
+from infranaut_pipelines.storage.object_store import UnsafeKeyError
 
 # Transient S3 errors (throttling, connection resets) are worth retrying; bad files are not, and are
 # handled as rejections instead of exceptions so they never consume retries.
@@ -39,12 +40,14 @@ def _ingest(
     listed = list(store.list(drop_prefix(kind, model_id, day)))
     for obj in listed:
         try:
+            if obj.problem:
+                raise UnreadableDrop(obj.problem)
             parse_drop_key(obj.key)
             if obj.size == 0:
                 raise UnreadableDrop("empty (0-byte) object")
             with store.local_copy(obj.key) as path:
                 frame, report = read_drop_with_report(path, parse_drop_key(obj.key).extension, spec, kind, obj.key)
-        except (BadDropKey, UnreadableDrop) as exc:
+        except (BadDropKey, UnreadableDrop, UnsafeKeyError) as exc:  # unsafe: e.g. a link swapped after listing
             reason = getattr(exc, "reason", str(exc))
             context.log.warning(f"rejected drop {obj.key}: {reason}")
             rejections.append(Rejection(obj.key, reason, "ingestion", obj.version_token, model_id, day.isoformat()))

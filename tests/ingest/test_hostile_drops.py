@@ -15,6 +15,8 @@ from infranaut_pipelines.ingest.readers import UnreadableDrop, read_drop_with_re
 from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, partition_key
 from infranaut_pipelines.resources.io_manager import LakeParquetIOManager
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
+from infranaut_pipelines.sensors.landing_sensor import build_landing_sensor
+from tests.ingest.test_landing_sensor import _tick
 from tests.ingest.test_readers import GOOD_ROWS, HEADER, _csv
 
 DAY = dt.date(2026, 11, 20)
@@ -32,8 +34,8 @@ def _resources(tmp_path: Path) -> dict:
     }
 
 
-def _drop(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / "landing" / PREFIX / name
+def _drop(tmp_path: Path, name: str, text: str, prefix: str = PREFIX) -> Path:
+    path = tmp_path / "landing" / prefix / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
@@ -75,3 +77,47 @@ def test_duplicated_column_is_rejected_and_extra_columns_are_listed(tmp_path: Pa
          "ingestion"),
     ]
     assert meta["extra_columns"].value == f"- `{PREFIX}/extra.csv`: ammount_typo"
+
+
+def _links(tmp_path: Path, prefix: str) -> tuple[str, str]:
+    """A dangling symlink and one leading out of the landing folder, in ``prefix``; their keys."""
+    folder = tmp_path / "landing" / prefix
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "gone.csv").symlink_to(tmp_path / "deleted-long-ago.csv")
+    outside = tmp_path / "secrets.csv"
+    outside.write_text(_csv(GOOD_ROWS))
+    (folder / "escape.csv").symlink_to(outside)
+    return f"{prefix}/gone.csv", f"{prefix}/escape.csv"
+
+
+DANGLING = "dangling symlink: its target does not exist"
+ESCAPING = "symlink points outside the landing folder; copy the file in instead"
+
+
+def test_sensor_rejects_broken_and_escaping_links_and_requests_the_good_file(tmp_path: Path) -> None:
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    prefix = f"inferences/fraud_detector/dt={today}"
+    gone, escape = _links(tmp_path, prefix)
+    _drop(tmp_path, "good.csv", _csv(GOOD_ROWS), prefix)
+    resources = _resources(tmp_path)
+    del resources["io_manager"]
+    sensor = build_landing_sensor()
+    with dg.instance_for_test() as instance:
+        result = _tick(sensor, instance, None, resources)
+        assert result.skip_reason is None  # the store is not "unreachable"
+        [request] = result.run_requests
+        assert request.job_name == "inference_pipeline_job" and request.tags["infranaut/new_files"] == "1"
+        assert _rejections(resources) == [(escape, ESCAPING, "sensor"), (gone, DANGLING, "sensor")]
+        # Reported once: the next tick neither re-rejects nor re-requests them.
+        again = _tick(sensor, instance, result.cursor, resources)
+        assert again.run_requests == [] and len(_rejections(resources)) == 2
+
+
+def test_ingestion_rejects_links_and_ingests_the_good_file_beside_them(tmp_path: Path) -> None:
+    gone, escape = _links(tmp_path, PREFIX)
+    _drop(tmp_path, "good.csv", _csv(GOOD_ROWS))
+    resources = _resources(tmp_path)
+    meta = _ingest(tmp_path, resources).metadata  # no UnsafeKeyError, no retries
+    assert meta["row_count"].value == len(GOOD_ROWS) and meta["files"].value == 1
+    assert meta["rejected_files"].value == 2
+    assert _rejections(resources) == [(escape, ESCAPING, "ingestion"), (gone, DANGLING, "ingestion")]
