@@ -27,7 +27,9 @@ def _validated_or_none(context: dg.AssetExecutionContext, lake: ObjectStoreResou
         dg.AssetRecordsFilter(asset_key=VALIDATED, asset_partitions=[context.partition_key]), limit=1
     ).records
     if records:  # materialized once, gone now: the lake lost data, which must not pass for "no predictions"
-        raise FileNotFoundError(f"validated_inferences partition {context.partition_key} is missing from the lake ({key})")
+        raise FileNotFoundError(
+            f"validated_inferences partition {context.partition_key} was materialized but is missing from the lake ({key})"
+        )
     return None
 
 
