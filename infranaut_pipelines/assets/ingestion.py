@@ -11,10 +11,11 @@ import polars as pl
 
 from infranaut_pipelines.ingest.contract import BadDropKey, DropKind, drop_prefix, parse_drop_key
 from infranaut_pipelines.ingest.ledger import write_ledger
-from infranaut_pipelines.ingest.readers import UnreadableDrop, raw_contract_schema, read_drop
+from infranaut_pipelines.ingest.readers import UnreadableDrop, raw_contract_schema, read_drop_with_report
 from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
+from infranaut_pipelines.storage.object_store import UnsafeKeyError
 
 # Transient S3 errors (throttling, connection resets) are worth retrying; bad files are not, and are
 # handled as rejections instead of exceptions so they never consume retries.
@@ -35,21 +36,26 @@ def _ingest(
     frames: list[pl.DataFrame] = []
     files: list[str] = []
     rejections: list[Rejection] = []
+    extra_columns: dict[str, list[str]] = {}  # per file: columns not in the registry, dropped by the reader
     listed = list(store.list(drop_prefix(kind, model_id, day)))
     for obj in listed:
         try:
+            if obj.problem:
+                raise UnreadableDrop(obj.problem)
             parse_drop_key(obj.key)
             if obj.size == 0:
                 raise UnreadableDrop("empty (0-byte) object")
             with store.local_copy(obj.key) as path:
-                frame = read_drop(path, parse_drop_key(obj.key).extension, spec, kind, source_key=obj.key)
-        except (BadDropKey, UnreadableDrop) as exc:
+                frame, report = read_drop_with_report(path, parse_drop_key(obj.key).extension, spec, kind, obj.key)
+        except (BadDropKey, UnreadableDrop, UnsafeKeyError) as exc:  # unsafe: e.g. a link swapped after listing
             reason = getattr(exc, "reason", str(exc))
             context.log.warning(f"rejected drop {obj.key}: {reason}")
             rejections.append(Rejection(obj.key, reason, "ingestion", obj.version_token, model_id, day.isoformat()))
             continue
         frames.append(frame)
         files.append(obj.key)
+        if report.extra_columns:
+            extra_columns[obj.key] = report.extra_columns
     record_rejections(warehouse.get_warehouse(), rejections)
     write_ledger(lake.get_store(), kind, model_id, day, listed)
     df = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=raw_contract_schema(spec, kind))
@@ -67,6 +73,10 @@ def _ingest(
                 "\n".join(f"- `{r.key}`: {r.reason}" for r in rejections) or "none"
             ),
             "columns": dg.MetadataValue.text(", ".join(df.columns)),
+            # Shown, not kept: a misspelt column otherwise vanishes without anyone seeing it.
+            "extra_columns": dg.MetadataValue.md(
+                "\n".join(f"- `{k}`: {', '.join(cols)}" for k, cols in extra_columns.items()) or "none"
+            ),
         },
     )
 

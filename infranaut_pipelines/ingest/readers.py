@@ -13,7 +13,9 @@ polars cannot scan compressed CSV/NDJSON lazily.
 from __future__ import annotations
 
 import contextlib
+import csv
 import gzip
+import io
 import shutil
 import tempfile
 import zlib
@@ -47,6 +49,7 @@ __all__ = [
 
 Kind = Literal["inferences", "labels"]
 LINEAGE_COLUMNS = ("_source_file", "_row_number", "_ingest_errors")
+_HEADER_PROBE_CHARS = 1024 * 1024
 
 
 @dataclass
@@ -90,6 +93,24 @@ def _clean_header(names: list[str]) -> list[str]:
     return [n.lstrip("\ufeff").strip() for n in names]
 
 
+def _duplicated_header_names(path: Path) -> list[str]:
+    """Names the CSV header gives to more than one column, after the same cleaning polars applies.
+
+    Polars renames a repeat to ``<name>_duplicated_0`` and reads the first: which of two ``amount``
+    columns holds the real value is a guess, so the file is refused rather than half-read.
+    """
+    # Bounded read: an unclosed quote on line 1 must not pull a 2 GB file into memory.
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as f:
+        header = next(csv.reader(io.StringIO(f.read(_HEADER_PROBE_CHARS))), [])
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for name in _clean_header(header):
+        if name and name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    return repeated
+
+
 @contextlib.contextmanager
 def _decompressed(path: Path) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="infranaut-drop-") as tmp:
@@ -111,6 +132,11 @@ def _scan_source(path: Path, fmt: str, columns: list[ColumnRule]) -> pl.LazyFram
     if fmt == "parquet":
         return pl.scan_parquet(path)
     if fmt == "csv":
+        if repeated := _duplicated_header_names(path):
+            raise UnreadableDrop(
+                f"CSV header names column(s) {', '.join(repr(n) for n in repeated)} more than once; "
+                "keep one column per name and re-upload"
+            )
         lf = pl.scan_csv(path, infer_schema=False, with_column_names=_clean_header, raise_if_empty=True)
         names = lf.collect_schema().names()
         expected = {c.name for c in columns}
@@ -218,7 +244,11 @@ def read_drop_with_report(
 
 
 def read_drop(path: Path, extension: str, spec: ModelSpec, kind: Kind, source_key: str) -> pl.DataFrame:
-    """The raw-contract frame of one drop (see module docstring); :func:`read_drop_with_report` adds the report."""
+    """The raw-contract frame of one drop (see module docstring).
+
+    Extra columns are dropped silently here: callers that show results to users (ingestion) use
+    :func:`read_drop_with_report`, whose report lists them.
+    """
     return read_drop_with_report(path, extension, spec, kind, source_key)[0]
 
 

@@ -146,6 +146,8 @@ def _classify(
     obj: ObjectInfo, registry_ids: set[str], last_day: dt.date, first_day: dt.date | None
 ) -> tuple[tuple[str, str, dt.date] | None, str]:
     """((kind, model, day), "") for a good drop, or (None, reason) for a reject."""
+    if obj.problem:  # the store listed it but cannot read it (a dangling or escaping symlink)
+        return None, obj.problem
     try:
         drop = parse_drop_key(obj.key)
     except BadDropKey as exc:

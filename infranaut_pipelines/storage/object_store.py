@@ -41,6 +41,9 @@ class ObjectInfo:
     etag: str
     last_modified: dt.datetime  # always timezone-aware UTC
     version_id: str | None = None
+    # Why this listed entry cannot be read as a drop (a dangling symlink, one leading out of the folder);
+    # empty for a readable object. Listed rather than raised so the caller rejects it and goes on.
+    problem: str = ""
 
     @property
     def version_token(self) -> str:
@@ -83,7 +86,40 @@ class LocalStore:
             last_modified=dt.datetime.fromtimestamp(st.st_mtime, tz=dt.timezone.utc),
         )
 
+    def _entry(self, p: Path) -> ObjectInfo | None:
+        """The listing entry of ``p``: its info, or one carrying the problem; None if it vanished meanwhile."""
+        if not p.is_symlink():  # the walk never enters linked folders, so only the entry itself can be a link
+            try:
+                return self._info(p)
+            except OSError:
+                return None  # deleted between the walk and now
+        try:
+            target = p.resolve(strict=True)
+        except (OSError, RuntimeError):  # a link to nothing, or a loop of links
+            return self._problem(p, "dangling symlink: its target does not exist")
+        if self.root != target and self.root not in target.parents:
+            return self._problem(p, "symlink points outside the landing folder; copy the file in instead")
+        try:
+            return self._info(p)
+        except OSError as exc:
+            return self._problem(p, f"cannot read the file's status: {exc.strerror}")
+
+    def _problem(self, p: Path, reason: str) -> ObjectInfo | None:
+        # The link's own status gives the version: fixing or replacing the link lists it anew.
+        try:
+            st = p.lstat()
+        except OSError:
+            return None  # deleted between the walk and now: nothing left to report
+        return ObjectInfo(
+            key=p.relative_to(self.root).as_posix(),
+            size=0,
+            etag=f"link-{st.st_ino:x}-{st.st_mtime_ns:x}",
+            last_modified=dt.datetime.fromtimestamp(st.st_mtime, tz=dt.timezone.utc),
+            problem=reason,
+        )
+
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every file under ``prefix``, sorted by key; broken or escaping symlinks are listed with a problem."""
         base = self._path(prefix) if prefix else self.root
         if base.is_file():
             yield self._info(base)
@@ -91,14 +127,21 @@ class LocalStore:
         if not base.is_dir():
             return
         found = []
-        for dirpath, _dirnames, filenames in os.walk(base, followlinks=False):
-            for name in filenames:
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+            # A symlinked folder is not followed (it could loop or leave the root); list it so it is seen.
+            names = filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]
+            for name in names:
                 if name.startswith(".") or name.endswith(".tmp"):
                     continue  # hidden and in-flight files are not drops
                 found.append(Path(dirpath) / name)
         # Lexicographic by key, as S3 lists, so both backends behave the same.
         for path in sorted(found, key=lambda p: p.relative_to(self.root).as_posix()):
-            yield self._info(path)
+            if path.is_symlink() and path.is_dir():
+                entry = self._problem(path, "symlink to a folder is not followed; copy the files in instead")
+            else:
+                entry = self._entry(path)
+            if entry is not None:
+                yield entry
 
     def head(self, key: str) -> ObjectInfo | None:
         p = self._path(key)
