@@ -35,3 +35,10 @@ def test_dagster_job_list_finds_the_location_through_workspace_yaml(tmp_path: Pa
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     assert "inference_pipeline_job" in out.stdout, out.stdout
+
+
+def test_dg_check_defs_loads_the_project(tmp_path: Path) -> None:
+    """[tool.dg] is enough for `dg check defs` (and so `dg list defs` / `dg dev`) from the checkout."""
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    out = subprocess.run([str(BIN / "dg"), "check", "defs"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "All definitions loaded successfully" in out.stdout + out.stderr, out.stderr[-3000:]
