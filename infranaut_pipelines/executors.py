@@ -52,62 +52,52 @@ def broker_problem(url: str, timeout: float = 5.0) -> str | None:
             return f"Celery broker {conn.as_uri()} is unreachable ({exc})"
 
 
-class BrokerCheckedExecutor(dg.Executor):
-    """dagster-celery's executor, plus one broker check before any step is submitted: without it a dead
-    broker surfaces as a bare kombu "Connection refused" traceback that names neither the broker nor the fix.
-
-    Delegates, rather than subclassing dagster-celery's executor class (not part of its public API): the
-    execution loop reads the Celery app settings off ``plan_context.executor``, so every other attribute is
-    forwarded to the wrapped executor (tests/shipping/test_upstream_contracts.py fails if that changes)."""
-
-    def __init__(self, inner: dg.Executor, broker: str) -> None:
-        self._inner = inner
-        self._broker = broker
-
-    @property
-    def retries(self):  # type: ignore[no-untyped-def]
-        return self._inner.retries
-
-    def execute(self, plan_context, execution_plan):  # type: ignore[no-untyped-def]
-        problem = broker_problem(self._broker)
-        if problem:
-            raise dg.Failure(
-                description=f"{problem}. No step was submitted. Start the broker (or fix {CELERY_BROKER_ENV}) "
-                "and re-execute this run (UI: Re-execute > From failure)."
-            )
-        return self._inner.execute(plan_context, execution_plan)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 def _checked_celery_executor() -> dg.ExecutorDefinition:
-    from dagster_celery import celery_executor
+    """dagster-celery's executor, plus one broker check before any step is submitted: without it a dead
+    broker surfaces as a bare kombu "Connection refused" traceback that names neither the broker nor the fix."""
+    from dagster._core.execution.retries import RetryMode
+    from dagster_celery.executor import CELERY_CONFIG, CeleryExecutor
 
-    upstream = celery_executor.executor_creation_fn
-    assert upstream is not None
+    class BrokerCheckedCeleryExecutor(CeleryExecutor):
+        def execute(self, plan_context, execution_plan):  # type: ignore[no-untyped-def]
+            problem = broker_problem(self.broker or DEFAULT_CELERY_BROKER)
+            if problem:
+                raise dg.Failure(
+                    description=f"{problem}. No step was submitted. Start the broker (or fix {CELERY_BROKER_ENV}) "
+                    "and re-execute this run (UI: Re-execute > From failure)."
+                )
+            from dagster_celery.core_execution_loop import core_celery_execution_loop
+            from dagster_celery.defaults import task_default_queue
+            from dagster_celery.executor import _submit_task
 
-    def create(init_context: dg.InitExecutorContext) -> dg.Executor:
-        broker = init_context.executor_config.get("broker") or DEFAULT_CELERY_BROKER
-        return BrokerCheckedExecutor(upstream(init_context), broker)
+            default_queue = os.environ.get(CELERY_QUEUE_ENV) or DEFAULT_CELERY_QUEUE
 
-    return dg.ExecutorDefinition(
-        name="celery",
-        config_schema=celery_executor.config_schema,
-        requirements=dg.multiple_process_executor_requirements(),
-        executor_creation_fn=create,
-    )
+            def submit(app, ctx, step, queue, priority, known_state):  # type: ignore[no-untyped-def]
+                # dagster-celery passes its own default ("dagster") unless the step is tagged otherwise.
+                return _submit_task(app, ctx, step, default_queue if queue == task_default_queue else queue, priority, known_state)
+
+            return core_celery_execution_loop(plan_context, execution_plan, step_execution_fn=submit)
+
+    @dg.executor(name="celery", config_schema=CELERY_CONFIG, requirements=dg.multiple_process_executor_requirements())
+    def celery_executor(init_context):  # type: ignore[no-untyped-def]
+        cfg = init_context.executor_config
+        return BrokerCheckedCeleryExecutor(
+            broker=cfg.get("broker"),
+            backend=cfg.get("backend"),
+            config_source=cfg.get("config_source"),
+            include=cfg.get("include"),
+            retries=RetryMode.from_config(cfg["retries"]),
+        )
+
+    return celery_executor
 
 
 def celery_executor_from_env() -> dg.ExecutorDefinition:
-    """Broker and backend are resolved when a run starts (``{env: ...}``); the default queue, not a secret, is
-    read when the code loads. Celery's ``task_default_queue`` is what dagster-celery sends untagged steps to."""
-    queue = os.environ.get(CELERY_QUEUE_ENV) or DEFAULT_CELERY_QUEUE
-    return _checked_celery_executor().configured(
+    celery_executor = _checked_celery_executor()
+    return celery_executor.configured(
         {
             "broker": _env_or(CELERY_BROKER_ENV, DEFAULT_CELERY_BROKER),
             "backend": _env_or(CELERY_BACKEND_ENV, DEFAULT_CELERY_BACKEND),
-            "config_source": {"task_default_queue": queue},
         },
         name="celery",
     )
