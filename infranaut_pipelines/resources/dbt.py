@@ -8,6 +8,7 @@ to the dbt subprocess when a step runs, never at import, so one code location ca
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import sys
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
@@ -15,14 +16,17 @@ from functools import cache, cached_property
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from dagster._utils import run_with_concurrent_update_guard  # what DbtProject's own preparer uses
 from dagster_dbt import DbtCliResource, DbtProject
-from dagster_dbt.dbt_project import using_dagster_dev
 
 from infranaut_pipelines.environment import temporary_env
+from infranaut_pipelines.resources.dbt_state import DBT_STATE_DIR_ENV, dbt_state_dir, exclusive, writable_copy
 from packaging import version
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+# A checkout (editable install) has dbt_project/ at the repository root; a built wheel carries a copy with a
+# prepared manifest inside the package (build_support/dbt_hook.py). The checkout wins: it is what a developer edits.
+CHECKOUT_DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+PACKAGED_DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+DBT_PROJECT_DIR = CHECKOUT_DBT_PROJECT_DIR if (CHECKOUT_DBT_PROJECT_DIR / "dbt_project.yml").exists() else PACKAGED_DBT_PROJECT_DIR
 
 _TARGET_ENV = "INFRANAUT_DBT_TARGET"
 
@@ -85,7 +89,7 @@ def _parse(project: DbtProject) -> None:
 
 def _manifest_is_stale(project: DbtProject) -> bool:
     """Missing, or older than a file of the project: a manifest that disagrees with the SQL makes steps fail
-    on unknown nodes. Deployments that ship a prepared manifest keep it newer than the sources."""
+    on unknown nodes."""
     if not project.manifest_path.exists():
         return True
     built = project.manifest_path.stat().st_mtime
@@ -96,18 +100,41 @@ def _manifest_is_stale(project: DbtProject) -> bool:
     return False
 
 
+def _project_dir() -> Path:
+    """The checkout's dbt_project/ in place (writable, edited live under ``dagster dev``) unless
+    ``INFRANAUT_DBT_STATE_DIR`` asks otherwise; the packaged copy always goes to the state folder."""
+    if DBT_PROJECT_DIR == CHECKOUT_DBT_PROJECT_DIR and not os.environ.get(DBT_STATE_DIR_ENV):
+        return DBT_PROJECT_DIR
+    if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
+        raise FileNotFoundError(
+            f"no dbt project: neither {CHECKOUT_DBT_PROJECT_DIR} (a checkout) nor {PACKAGED_DBT_PROJECT_DIR} "
+            "(a built wheel) exists; build the package with `pip wheel .` / `pip install .`"
+        )
+    return writable_copy(DBT_PROJECT_DIR, dbt_state_dir())
+
+
 @cache
 def dbt_project() -> DbtProject:
     """The dbt project, with a manifest guaranteed to exist when Definitions load.
 
     Same policy as ``DbtProject.prepare_if_dev()`` (re-parse under ``dagster dev`` to pick up edits), plus a
-    ``dbt parse`` when the manifest is missing or stale (fresh clone, tests, an edited project, an image built
-    without ``dagster-dbt project prepare-and-package``). Parsing needs only the profile's defaults, not a
-    warehouse. It runs the venv's dbt, which the stock preparer would look up on PATH.
+    ``dbt parse`` when a checkout's manifest is missing or stale (fresh clone, tests, an edited project).
+    A packaged manifest is trusted as built (installers do not keep file times, so "stale" would be noise)
+    and re-parsed only if missing. Parsing needs only the profile's defaults, not a warehouse. It runs the
+    venv's dbt, which the stock preparer would look up on PATH.
     """
-    project = DbtProject(project_dir=DBT_PROJECT_DIR)
-    if using_dagster_dev() or _manifest_is_stale(project):
-        run_with_concurrent_update_guard(project.manifest_path, _parse, project=project)
+    project = DbtProject(project_dir=_project_dir())
+    packaged = DBT_PROJECT_DIR == PACKAGED_DBT_PROJECT_DIR
+
+    def needs_parse() -> bool:
+        if project.preparer.using_dagster_dev() or not project.manifest_path.exists():
+            return True
+        return not packaged and _manifest_is_stale(project)
+
+    if needs_parse():
+        with exclusive(project.project_dir / project.target_path / ".parse.lock"):
+            if needs_parse():  # another process may have parsed while this one waited
+                _parse(project)
     if not project.manifest_path.exists():
         raise FileNotFoundError(f"dbt parse did not produce {project.manifest_path}")
     return project
@@ -128,4 +155,4 @@ def dbt_resource() -> DbtCliResource:
     return InfranautDbtCliResource(project_dir=dbt_project(), dbt_executable=_dbt_executable())
 
 
-__all__ = ["DBT_PROJECT_DIR", "dbt_resource", "dbt_env_for_warehouse", "dbt_environment", "dbt_project"]
+__all__ = ["DBT_PROJECT_DIR", "DBT_STATE_DIR_ENV", "dbt_state_dir", "dbt_resource", "dbt_env_for_warehouse", "dbt_environment", "dbt_project"]
