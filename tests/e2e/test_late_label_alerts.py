@@ -14,7 +14,7 @@ from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, partition_key
 from tests.slack_server import SlackServer, slack_server  # noqa: F401 - fixture
 from tests.support.env import temporary_env
 from tests.support.own_model import (
-    MODEL, REGISTRY_YAML, drop_key, inference_frame, label_frame, label_key, parquet_bytes, write_registry,
+    MODEL, REGISTRY_YAML, drop_key, inference_frame, label_frame, label_key, parquet_bytes, stranger_env,
 )
 
 pytestmark = pytest.mark.slow
@@ -23,14 +23,7 @@ LABELLED = REGISTRY_YAML.replace("lag_days: 0", "lag_days: 1")
 
 @pytest.fixture
 def env(tmp_path: Path, slack_server: SlackServer) -> Iterator[Path]:  # noqa: F811
-    values = {
-        "INFRANAUT_DATA_DIR": str(tmp_path / "data"),
-        "INFRANAUT_REGISTRY": str(write_registry(tmp_path, LABELLED)),
-        "INFRANAUT_ALERT_RULES": None,
-        "SLACK_BOT_TOKEN": slack_server.token,
-        "SLACK_API_BASE_URL": slack_server.api_base_url,
-        "SLACK_WEBHOOK_URL": None,
-    }
+    values = stranger_env(tmp_path, LABELLED, slack_server.api_base_url, slack_server.token)
     with temporary_env(values):
         yield tmp_path
 

@@ -20,7 +20,7 @@ import pytest
 from infranaut_pipelines.monitoring.layout import report_html_key
 from tests.slack_server import SlackServer, slack_server  # noqa: F401 - fixture
 from tests.support.env import temporary_env
-from tests.support.own_model import MODEL, REGISTRY_YAML, drop_key, inference_frame, parquet_bytes
+from tests.support.own_model import MODEL, REGISTRY_YAML, drop_key, inference_frame, parquet_bytes, stranger_env
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 pytestmark = pytest.mark.slow
@@ -38,15 +38,7 @@ def test_readme_example_is_the_tests_registry() -> None:
 
 @pytest.fixture
 def stranger(tmp_path: Path, slack_server: SlackServer) -> Iterator[Path]:  # noqa: F811
-    (tmp_path / "models.yaml").write_text(readme_registry())
-    env = {
-        "INFRANAUT_DATA_DIR": str(tmp_path / "data"),
-        "INFRANAUT_REGISTRY": str(tmp_path / "models.yaml"),
-        "INFRANAUT_ALERT_RULES": None,
-        "SLACK_BOT_TOKEN": slack_server.token,
-        "SLACK_API_BASE_URL": slack_server.api_base_url,
-        "SLACK_WEBHOOK_URL": None,
-    }
+    env = stranger_env(tmp_path, readme_registry(), slack_server.api_base_url, slack_server.token)
     with temporary_env(env):
         yield tmp_path
 

@@ -92,3 +92,15 @@ def label_frame(inferences: pl.DataFrame, seed: int = 0, noise: float = 0.0,
 
 def label_key(day: dt.date, name: str = "labels-0.parquet", model: str = MODEL) -> str:
     return f"labels/{model}/dt={day.isoformat()}/{name}"
+
+
+def stranger_env(folder: Path, registry_text: str, slack_api_base_url: str, slack_token: str) -> dict[str, str | None]:
+    """The environment of a team that never saw the demo: its registry, the shipped rules, a local Slack."""
+    return {
+        "INFRANAUT_DATA_DIR": str(folder / "data"),
+        "INFRANAUT_REGISTRY": str(write_registry(folder, registry_text)),
+        "INFRANAUT_ALERT_RULES": None,
+        "SLACK_BOT_TOKEN": slack_token,
+        "SLACK_API_BASE_URL": slack_api_base_url,
+        "SLACK_WEBHOOK_URL": None,
+    }
