@@ -1,0 +1,188 @@
+"""Every environment setting of Infranaut, declared once and read in one place.
+
+A setting is one ``Setting`` record (name, meaning, documented default, example, secret or not). ``load()``
+reads them all from an environment into a typed ``Settings`` object, checking each value and naming the
+variable when one is wrong; modules receive that object (or call ``current()``) instead of reading
+``os.environ`` themselves. The README's configuration table and ``infranaut check`` are printed from
+``SETTINGS``, and a test fails when the README and this table disagree.
+
+Not here on purpose: the variables the project *sets* for dbt's subprocess (``INFRANAUT_PG_*``,
+``INFRANAUT_DUCKDB_PATH``, ``INFRANAUT_DBT_TARGET``, ``INFRANAUT_PARTITION_*``: resources/dbt.py and
+assets/aggregation.py), and libraries' own variables (``AWS_*``, ``DAGSTER_HOME``), which those libraries read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A variable holds a value that cannot be used; the message names it (never its value if secret)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    meaning: str
+    default: str  # as documented; "" = unset
+    example: str = ""
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("INFRANAUT_DATA_DIR", "base folder of the embedded default", "./data", "—"),
+    Setting("INFRANAUT_LANDING_URL", "where teams drop files", "file://$INFRANAUT_DATA_DIR/landing", "s3://acme-ml-drops"),
+    Setting("INFRANAUT_LAKE_URL", "asset data (parquet) and reports", "file://$INFRANAUT_DATA_DIR/lake",
+            "s3://acme-ml-lake/infranaut"),
+    Setting("INFRANAUT_WAREHOUSE_URL", "SQLAlchemy URL of the warehouse (also picks the dbt target)",
+            "duckdb:///$INFRANAUT_DATA_DIR/warehouse.duckdb", "postgresql://infranaut@db:5432/warehouse"),
+    Setting("INFRANAUT_REGISTRY", "model registry YAML", "shipped in the package", "/etc/infranaut/models.yaml"),
+    Setting("INFRANAUT_ALERT_RULES", "alert rules YAML", "shipped in the package (names no model)",
+            "/etc/infranaut/alert_rules.yaml"),
+    Setting("INFRANAUT_UI_BASE_URL", "Dagster UI address used in Slack links and reports", "http://127.0.0.1:3000",
+            "https://dagster.acme.internal"),
+    Setting("INFRANAUT_EXECUTOR", "`in_process`, `multiprocess` or `celery`", "in_process", "celery"),
+    Setting("INFRANAUT_MULTIPROCESS_START_METHOD", "how the multiprocess executor starts step processes "
+            "(`forkserver` preloads the project, `spawn` is Dagster's default)", "forkserver", "spawn"),
+    Setting("INFRANAUT_CELERY_BROKER", "Celery broker (with `celery`)", "pyamqp://guest@localhost:5672//",
+            "amqp://user:pw@rabbit:5672//"),
+    Setting("INFRANAUT_CELERY_BACKEND", "Celery result backend (with `celery`)", "rpc://", "rpc://"),
+    Setting("INFRANAUT_CELERY_QUEUE", "Celery queue steps go to (workers listen with `-q`)", "dagster", "ml-monitoring"),
+    Setting("INFRANAUT_PARTITIONS_START", "first day partitions exist (earlier days can be neither ingested nor "
+            "backfilled); same value in every process", "2026-11-01", "2025-06-01"),
+    Setting("INFRANAUT_NIGHTLY_CRON", "when the nightly drift reports run (UTC)", "0 2 * * *", "30 3 * * *"),
+    Setting("INFRANAUT_LANDING_INTERVAL_S", "how often the landing sensor looks for new drops", "30", "60"),
+    Setting("INFRANAUT_LANDING_LOOKBACK_S", "how far back the landing sensor re-lists objects it may have missed "
+            "(seconds before its cursor)", "3600", "86400"),
+    Setting("INFRANAUT_MAX_FUTURE_DAYS", "drops dated more than this many days ahead are rejected", "1", "0"),
+    Setting("INFRANAUT_BASELINE_INTERVAL_S", "how often the baseline sensor looks for models whose first baseline "
+            "window is complete", "60", ""),
+    Setting("INFRANAUT_FRESHNESS_INTERVAL_S", "how often the freshness sensor checks for late drops", "1800", "600"),
+    Setting("INFRANAUT_GX_FULL_MAX_ROWS", "up to this many rows Great Expectations checks every row; above, "
+            "a sample (the polars rules still see every row)", "100000", "1000000"),
+    Setting("INFRANAUT_DBT_STATE_DIR", "writable folder for dbt's target/ and logs/ (a wheel install is read-only)",
+            "`$DAGSTER_HOME/dbt`", "/var/lib/infranaut/dbt"),
+    Setting("SLACK_BOT_TOKEN", "Slack bot token (chat.postMessage); unset = log only", "unset", "set as a secret",
+            secret=True),
+    Setting("SLACK_WEBHOOK_URL", "Slack incoming webhook (instead of a token)", "unset", "set as a secret", secret=True),
+    Setting("SLACK_API_BASE_URL", "Slack Web API base URL (tests point it at a local server)", "Slack's", ""),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def _int(env: Mapping[str, str], name: str, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip() or BY_NAME[name].default
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip() or BY_NAME[name].default
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r}: expected {' or '.join(allowed)}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings in effect. ``explicit`` holds the names set in the environment: resources pass those as
+    ``dg.EnvVar`` so their values (secrets included) are resolved at run time and never shown in the UI."""
+
+    data_dir: Path
+    landing_url: str
+    lake_url: str
+    warehouse_url: str
+    registry_file: str  # "" = the packaged registry
+    alert_rules_file: str  # "" = the packaged rules
+    ui_base_url: str
+    executor: str
+    multiprocess_start_method: str
+    celery_broker: str
+    celery_backend: str
+    celery_queue: str
+    partitions_start: dt.date
+    nightly_cron: str
+    landing_interval_s: int
+    landing_lookback_s: int
+    max_future_days: int
+    baseline_interval_s: int
+    freshness_interval_s: int
+    gx_full_max_rows: int
+    dbt_state_dir: str  # "" = $DAGSTER_HOME/dbt, else a folder beside the checkout
+    explicit: frozenset[str]
+
+    def is_set(self, name: str) -> bool:
+        return name in self.explicit
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Read every setting from ``env`` (default: this process's environment), failing on the first bad one."""
+    env = os.environ if env is None else env
+    base = Path(env.get("INFRANAUT_DATA_DIR", "").strip() or "data").expanduser().resolve()
+    raw_start = env.get("INFRANAUT_PARTITIONS_START", "").strip() or BY_NAME["INFRANAUT_PARTITIONS_START"].default
+    try:
+        start = dt.date.fromisoformat(raw_start)
+    except ValueError:
+        raise SettingsError(f"INFRANAUT_PARTITIONS_START must be a date like 2026-11-01, got {raw_start!r}") from None
+
+    def text(name: str, fallback: str) -> str:
+        return env.get(name, "").strip() or fallback
+
+    return Settings(
+        data_dir=base,
+        landing_url=text("INFRANAUT_LANDING_URL", (base / "landing").as_uri()),
+        lake_url=text("INFRANAUT_LAKE_URL", (base / "lake").as_uri()),
+        warehouse_url=text("INFRANAUT_WAREHOUSE_URL", f"duckdb:///{base / 'warehouse.duckdb'}"),
+        registry_file=text("INFRANAUT_REGISTRY", ""),
+        alert_rules_file=text("INFRANAUT_ALERT_RULES", ""),
+        ui_base_url=text("INFRANAUT_UI_BASE_URL", BY_NAME["INFRANAUT_UI_BASE_URL"].default),
+        executor=_choice(env, "INFRANAUT_EXECUTOR", ("in_process", "multiprocess", "celery")),
+        multiprocess_start_method=_choice(env, "INFRANAUT_MULTIPROCESS_START_METHOD", ("forkserver", "spawn")),
+        celery_broker=text("INFRANAUT_CELERY_BROKER", BY_NAME["INFRANAUT_CELERY_BROKER"].default),
+        celery_backend=text("INFRANAUT_CELERY_BACKEND", BY_NAME["INFRANAUT_CELERY_BACKEND"].default),
+        celery_queue=text("INFRANAUT_CELERY_QUEUE", BY_NAME["INFRANAUT_CELERY_QUEUE"].default),
+        partitions_start=start,
+        nightly_cron=text("INFRANAUT_NIGHTLY_CRON", BY_NAME["INFRANAUT_NIGHTLY_CRON"].default),
+        landing_interval_s=_int(env, "INFRANAUT_LANDING_INTERVAL_S", 1),
+        landing_lookback_s=_int(env, "INFRANAUT_LANDING_LOOKBACK_S"),
+        max_future_days=_int(env, "INFRANAUT_MAX_FUTURE_DAYS"),
+        baseline_interval_s=_int(env, "INFRANAUT_BASELINE_INTERVAL_S", 1),
+        freshness_interval_s=_int(env, "INFRANAUT_FRESHNESS_INTERVAL_S", 1),
+        gx_full_max_rows=_int(env, "INFRANAUT_GX_FULL_MAX_ROWS", 1),
+        dbt_state_dir=text("INFRANAUT_DBT_STATE_DIR", ""),
+        explicit=frozenset(s.name for s in SETTINGS if env.get(s.name, "").strip()),
+    )
+
+
+def current() -> Settings:
+    """This process's settings, read now. Cheap (no I/O), so callers read it when they load, not at import."""
+    return load()
+
+
+def markdown_table() -> str:
+    """The README's configuration table, generated: ``python -m infranaut_pipelines.settings``."""
+    rows = ["| variable | meaning | embedded default | production example |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.name}` | {s.meaning} | {_cell(s.default)} | {_cell(s.example)} |")
+    return "\n".join(rows)
+
+
+def _cell(value: str) -> str:
+    if not value or value in ("—", "unset", "Slack's", "set as a secret", "shipped in the package",
+                              "shipped in the package (names no model)") or value.startswith("`"):
+        return value
+    return f"`{value}`"
+
+
+if __name__ == "__main__":
+    print(markdown_table())
