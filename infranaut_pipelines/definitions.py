@@ -4,7 +4,6 @@ when a process loads the code location, never at import time."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import dagster as dg
 
@@ -17,13 +16,16 @@ from infranaut_pipelines.registry import RegistryError, load_registry
 from infranaut_pipelines.registry.checks import window_problems
 from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.resources import build_resources
-from infranaut_pipelines.schedules.nightly import DEFAULT_CRON, build_nightly_schedule
+from infranaut_pipelines.schedules.nightly import build_nightly_schedule
 from infranaut_pipelines.sensors import baseline_sensor, freshness, landing_sensor, run_failure
+from infranaut_pipelines.settings import current
 from infranaut_pipelines.validation import check_rules
 
 
 def build_definitions() -> dg.Definitions:
+    settings = current()  # every setting checked here, naming the variable, before anything is built
     registry = load_registry()  # fails fast, naming file/model/field, when the registry is invalid
+    # Against the partition set built when the code was imported (partitions.py), which is what runs can use.
     problems = window_problems(registry, str(registry_path()), dt.date.fromisoformat(PARTITIONS_START_DATE),
                                dt.datetime.now(dt.timezone.utc).date())
     if problems:
@@ -36,7 +38,7 @@ def build_definitions() -> dg.Definitions:
             aggregation_dbt_assets,
         ],
         jobs=[jobs.inference_pipeline_job, jobs.label_pipeline_job, jobs.nightly_report_job, jobs.update_baseline_job],
-        schedules=[build_nightly_schedule(os.environ.get("INFRANAUT_NIGHTLY_CRON", DEFAULT_CRON))],
+        schedules=[build_nightly_schedule(settings.nightly_cron)],
         sensors=[
             landing_sensor.build_landing_sensor(),
             baseline_sensor.baseline_sensor,

@@ -12,10 +12,11 @@ Workers read the same variables through deploy/production/celery.yaml, so both s
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import dagster as dg
+
+from infranaut_pipelines.settings import current
 
 CELERY_BROKER_ENV = "INFRANAUT_CELERY_BROKER"
 CELERY_BACKEND_ENV = "INFRANAUT_CELERY_BACKEND"
@@ -23,13 +24,11 @@ CELERY_BACKEND_ENV = "INFRANAUT_CELERY_BACKEND"
 # Separate queue names let several deployments (or test sessions) share one broker without taking each
 # other's tasks.
 CELERY_QUEUE_ENV = "INFRANAUT_CELERY_QUEUE"
-DEFAULT_CELERY_QUEUE = "dagster"
-DEFAULT_CELERY_BROKER = "pyamqp://guest@localhost:5672//"
-DEFAULT_CELERY_BACKEND = "rpc://"
 
 
-def _env_or(name: str, default: str) -> Any:
-    return {"env": name} if os.environ.get(name) else default
+def _env_or(name: str, value: str) -> Any:
+    # Set variables go in as {"env": ...}: resolved when a run starts, so a password is never in definitions.
+    return {"env": name} if current().is_set(name) else value
 
 
 def broker_problem(url: str, timeout: float = 5.0) -> str | None:
@@ -60,7 +59,7 @@ def _checked_celery_executor() -> dg.ExecutorDefinition:
 
     class BrokerCheckedCeleryExecutor(CeleryExecutor):
         def execute(self, plan_context, execution_plan):  # type: ignore[no-untyped-def]
-            problem = broker_problem(self.broker or DEFAULT_CELERY_BROKER)
+            problem = broker_problem(self.broker or current().celery_broker)
             if problem:
                 raise dg.Failure(
                     description=f"{problem}. No step was submitted. Start the broker (or fix {CELERY_BROKER_ENV}) "
@@ -70,7 +69,7 @@ def _checked_celery_executor() -> dg.ExecutorDefinition:
             from dagster_celery.defaults import task_default_queue
             from dagster_celery.executor import _submit_task
 
-            default_queue = os.environ.get(CELERY_QUEUE_ENV) or DEFAULT_CELERY_QUEUE
+            default_queue = current().celery_queue
 
             def submit(app, ctx, step, queue, priority, known_state):  # type: ignore[no-untyped-def]
                 # dagster-celery passes its own default ("dagster") unless the step is tagged otherwise.
@@ -96,8 +95,8 @@ def celery_executor_from_env() -> dg.ExecutorDefinition:
     celery_executor = _checked_celery_executor()
     return celery_executor.configured(
         {
-            "broker": _env_or(CELERY_BROKER_ENV, DEFAULT_CELERY_BROKER),
-            "backend": _env_or(CELERY_BACKEND_ENV, DEFAULT_CELERY_BACKEND),
+            "broker": _env_or(CELERY_BROKER_ENV, current().celery_broker),
+            "backend": _env_or(CELERY_BACKEND_ENV, current().celery_backend),
         },
         name="celery",
     )
@@ -113,22 +112,17 @@ def multiprocess_executor_from_env() -> dg.ExecutorDefinition:
     a step starts at once. ``INFRANAUT_MULTIPROCESS_START_METHOD=spawn`` restores the default, e.g. if a
     library of yours does not survive a fork.
     """
-    method = os.environ.get(MULTIPROCESS_START_ENV, "forkserver")
-    if method == "forkserver":
+    if current().multiprocess_start_method == "forkserver":
         start: dict[str, Any] = {"forkserver": {"preload_modules": ["infranaut_pipelines.definitions"]}}
-    elif method == "spawn":
-        start = {"spawn": {}}
     else:
-        raise ValueError(f"{MULTIPROCESS_START_ENV}={method!r}: expected forkserver or spawn")
+        start = {"spawn": {}}
     return dg.multiprocess_executor.configured({"start_method": start}, name="multiprocess")
 
 
 def select_executor() -> dg.ExecutorDefinition:
-    name = os.environ.get("INFRANAUT_EXECUTOR", "in_process")
+    name = current().executor  # settings.py checks it is one of the three
     if name == "in_process":
         return dg.in_process_executor
     if name == "multiprocess":
         return multiprocess_executor_from_env()
-    if name == "celery":
-        return celery_executor_from_env()
-    raise ValueError(f"INFRANAUT_EXECUTOR={name!r}: expected in_process, multiprocess or celery")
+    return celery_executor_from_env()

@@ -7,30 +7,19 @@ for a registered model first arrives, so adding a model to the registry needs no
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import dagster as dg
 
+from infranaut_pipelines.settings import current
+
 MODEL_PARTITIONS_NAME = "models"
-DEFAULT_PARTITIONS_START = "2026-11-01"  # the demo's first day
 
-
-def _partitions_start() -> str:
-    """The first day partitions exist. Set INFRANAUT_PARTITIONS_START earlier to cover your models' history:
-    days before it cannot be ingested (the landing sensor rejects them with that reason) nor backfilled.
-
-    Read when the code loads, not per run, because a partition set is part of the code location's
-    definition; every process of a deployment (webserver, daemon, run workers, Celery workers) must see
-    the same value, so it belongs in the environment they share.
-    """
-    raw = os.environ.get("INFRANAUT_PARTITIONS_START", "").strip() or DEFAULT_PARTITIONS_START
-    try:
-        return dt.date.fromisoformat(raw).isoformat()
-    except ValueError:
-        raise ValueError(f"INFRANAUT_PARTITIONS_START must be a date like 2026-11-01, got {raw!r}") from None
-
-
-PARTITIONS_START_DATE = _partitions_start()
+# The first day partitions exist (INFRANAUT_PARTITIONS_START, declared in settings.py). Read when the code
+# loads, not per run, because a partition set is part of the code location's definition: every process of a
+# deployment (webserver, daemon, run workers, Celery workers) must see the same value, so it belongs in the
+# environment they share. Days before it can be neither ingested (the landing sensor rejects them with that
+# reason) nor backfilled.
+PARTITIONS_START_DATE = current().partitions_start.isoformat()
 
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=PARTITIONS_START_DATE,

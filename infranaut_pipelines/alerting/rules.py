@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -187,7 +186,9 @@ def default_rules_path() -> Path:
 
 
 def rules_path() -> Path:
-    override = os.environ.get(RULES_ENV_VAR)
+    from infranaut_pipelines.settings import current
+
+    override = current().alert_rules_file
     return Path(override) if override else default_rules_path()
 
 

@@ -25,16 +25,21 @@ def shown(name: str, value: str) -> str:
 
 
 def settings_in_effect() -> list[tuple[str, str]]:
-    from infranaut_pipelines.resources import SETTINGS
+    """Every declared setting (settings.py) with its value or documented default, then any INFRANAUT_*
+    variable that is set but declared nowhere (a typo the user should see)."""
+    from infranaut_pipelines.settings import BY_NAME, SETTINGS
 
-    names = sorted(set(SETTINGS) | {k for k in os.environ if k.startswith("INFRANAUT_")}
-                   | {k for k in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "DAGSTER_HOME") if k in os.environ})
     rows = []
-    for name in names:
-        if name in os.environ:
-            rows.append((name, shown(name, os.environ[name])))
-        elif name in SETTINGS:
-            rows.append((name, f"(default) {SETTINGS[name][1]}"))
+    for s in SETTINGS:
+        raw = os.environ.get(s.name, "").strip()
+        if raw:
+            rows.append((s.name, "set (hidden)" if s.secret else shown(s.name, raw)))
+        else:
+            rows.append((s.name, f"(default) {s.default}"))
+    for name in sorted(k for k in os.environ if k.startswith("INFRANAUT_") and k not in BY_NAME):
+        rows.append((name, f"{shown(name, os.environ[name])} (not a setting Infranaut reads)"))
+    if "DAGSTER_HOME" in os.environ:
+        rows.append(("DAGSTER_HOME", os.environ["DAGSTER_HOME"]))
     return rows
 
 
@@ -46,14 +51,14 @@ def problems(registry_file: str | None = None, rules_file: str | None = None) ->
     from infranaut_pipelines.registry.checks import window_problems, window_warnings
     from infranaut_pipelines.registry.loader import registry_path
 
+    from infranaut_pipelines.settings import SettingsError, load
+
     out: list[str] = []
     warn: list[str] = []
     first_day: dt.date | None = None
     try:
-        from infranaut_pipelines.partitions import PARTITIONS_START_DATE
-
-        first_day = dt.date.fromisoformat(PARTITIONS_START_DATE)
-    except ValueError as exc:  # raised while the partitions module reads the variable
+        first_day = load().partitions_start
+    except SettingsError as exc:  # names the variable; a secret's value is never echoed
         out.append(str(exc))
     registry = None
     source = str(Path(registry_file) if registry_file else registry_path())

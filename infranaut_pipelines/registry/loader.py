@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -25,7 +24,9 @@ def default_registry_path() -> Path:
 
 def registry_path() -> Path:
     """The registry in use: ``$INFRANAUT_REGISTRY`` if set, else the one shipped in the package."""
-    override = os.environ.get(REGISTRY_ENV_VAR)
+    from infranaut_pipelines.settings import current
+
+    override = current().registry_file
     return Path(override) if override else default_registry_path()
 
 

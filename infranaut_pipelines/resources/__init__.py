@@ -1,4 +1,4 @@
-"""Resources for the whole project, chosen in ONE place from environment variables.
+"""Resources for the whole project, built from the settings (infranaut_pipelines/settings.py).
 
 Unset variables fall back to the embedded default (folders under ``$INFRANAUT_DATA_DIR``, DuckDB);
 set ones are passed as ``dg.EnvVar`` so their values (and any secrets in them) are resolved at run time
@@ -7,7 +7,6 @@ and never baked into the definitions or shown in the UI.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,39 +16,28 @@ from dagster_aws.s3 import S3Resource
 from infranaut_pipelines.resources.io_manager import LakeParquetIOManager
 from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
-
-# name -> (meaning, embedded default); documented in the README's configuration table.
-SETTINGS: dict[str, tuple[str, str]] = {
-    "INFRANAUT_DATA_DIR": ("base folder of the embedded default", "./data"),
-    "INFRANAUT_LANDING_URL": ("where teams drop files (file:// or s3://)", "file://$INFRANAUT_DATA_DIR/landing"),
-    "INFRANAUT_LAKE_URL": ("asset data and reports (file:// or s3://)", "file://$INFRANAUT_DATA_DIR/lake"),
-    "INFRANAUT_WAREHOUSE_URL": ("SQLAlchemy URL: duckdb:/// or postgresql://", "duckdb:///$INFRANAUT_DATA_DIR/warehouse.duckdb"),
-    "INFRANAUT_REGISTRY": ("model registry YAML", "the one shipped in the package"),
-    "INFRANAUT_ALERT_RULES": ("alert rules YAML", "the one shipped in the package (names no model)"),
-    "INFRANAUT_UI_BASE_URL": ("Dagster UI address used in links", "http://127.0.0.1:3000"),
-}
+from infranaut_pipelines.settings import Settings, current
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("INFRANAUT_DATA_DIR", "data")).expanduser().resolve()
+    return current().data_dir
 
 
-def _env_or(name: str, default: str) -> Any:
-    return dg.EnvVar(name) if os.environ.get(name) else default
+def _env_or(settings: Settings, name: str, value: str) -> Any:
+    # A variable set in the environment goes in as dg.EnvVar: resolved at run time, never shown in the UI.
+    return dg.EnvVar(name) if settings.is_set(name) else value
 
 
 def build_resources() -> dict[str, Any]:
     """Called when definitions load (never at import), so the environment of the loading process counts."""
-    base = data_dir()
+    s = current()
     s3 = S3Resource()
-    landing = ObjectStoreResource(url=_env_or("INFRANAUT_LANDING_URL", (base / "landing").as_uri()), s3=s3)
-    lake = ObjectStoreResource(url=_env_or("INFRANAUT_LAKE_URL", (base / "lake").as_uri()), s3=s3)
-    warehouse = WarehouseResource(
-        url=_env_or("INFRANAUT_WAREHOUSE_URL", f"duckdb:///{base / 'warehouse.duckdb'}")
-    )
+    landing = ObjectStoreResource(url=_env_or(s, "INFRANAUT_LANDING_URL", s.landing_url), s3=s3)
+    lake = ObjectStoreResource(url=_env_or(s, "INFRANAUT_LAKE_URL", s.lake_url), s3=s3)
+    warehouse = WarehouseResource(url=_env_or(s, "INFRANAUT_WAREHOUSE_URL", s.warehouse_url))
     settings = InfranautSettings(
-        ui_base_url=_env_or("INFRANAUT_UI_BASE_URL", "http://127.0.0.1:3000"),
-        registry_path=_env_or("INFRANAUT_REGISTRY", ""),
+        ui_base_url=_env_or(s, "INFRANAUT_UI_BASE_URL", s.ui_base_url),
+        registry_path=_env_or(s, "INFRANAUT_REGISTRY", s.registry_file),
     )
     from infranaut_pipelines.resources.dbt import dbt_resource
 

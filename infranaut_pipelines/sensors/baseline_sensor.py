@@ -10,7 +10,6 @@ translates to run requests. Run keys make each build and each waiting report hap
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import dagster as dg
 
@@ -19,6 +18,7 @@ from infranaut_pipelines.monitoring.bootstrap import next_step
 from infranaut_pipelines.monitoring.layout import baseline_state
 from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, partition_key
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource
+from infranaut_pipelines.settings import current
 
 
 def evaluate_baselines(context: dg.SensorEvaluationContext, lake: ObjectStoreResource,
@@ -60,7 +60,7 @@ def evaluate_baselines(context: dg.SensorEvaluationContext, lake: ObjectStoreRes
 @dg.sensor(
     name="baseline_sensor",
     jobs=[jobs.update_baseline_job, jobs.nightly_report_job],
-    minimum_interval_seconds=int(os.environ.get("INFRANAUT_BASELINE_INTERVAL_S", "60")),
+    minimum_interval_seconds=current().baseline_interval_s,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Builds a new model's first drift baseline once its window is complete, then the drift "
     "reports of the days that waited for it.",

@@ -11,7 +11,6 @@ has never sent live traffic is not stale: freshness starts with its first live d
 
 import datetime as dt
 import json
-import os
 
 import dagster as dg
 
@@ -19,6 +18,7 @@ from infranaut_pipelines.ingest.contract import drop_prefix
 from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 from infranaut_pipelines.storage import ObjectStore
+from infranaut_pipelines.settings import current
 
 LOOKBACK_DAYS = 7
 LIVE_DELAY_DAYS = 2
@@ -49,7 +49,7 @@ def _cursor(text: str | None) -> dict[str, dt.datetime]:
 
 @dg.sensor(
     name="freshness_sensor",
-    minimum_interval_seconds=int(os.environ.get("INFRANAUT_FRESHNESS_INTERVAL_S", "1800")),
+    minimum_interval_seconds=current().freshness_interval_s,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Alerts (Slack, via the alert outbox) when a model sends no inference drop for too long; "
     "thresholds come from the `hours_since_last_drop` alert rules.",

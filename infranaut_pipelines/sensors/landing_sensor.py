@@ -8,7 +8,6 @@ partition in the same tick, before its first run request (Dagster applies partit
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import dagster as dg
 from botocore.exceptions import BotoCoreError, ClientError
@@ -16,16 +15,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 from infranaut_pipelines import jobs
 from infranaut_pipelines.ingest.ledger import already_ingested, read_ledger
 from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
-from infranaut_pipelines.ingest.scanner import DEFAULT_LOOKBACK, ScanCursor, ScanResult, scan
+from infranaut_pipelines.ingest.scanner import ScanCursor, ScanResult, scan
 from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, PARTITIONS_START_DATE, model_partitions, partition_key
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
+from infranaut_pipelines.settings import current
 
 JOB_FOR_KIND = {"inferences": jobs.inference_pipeline_job, "labels": jobs.label_pipeline_job}
 _MAX_LOGGED_REJECTS = 50
 
 
 def _lookback() -> dt.timedelta:
-    return dt.timedelta(seconds=float(os.environ.get("INFRANAUT_LANDING_LOOKBACK_S", DEFAULT_LOOKBACK.total_seconds())))
+    return dt.timedelta(seconds=current().landing_lookback_s)
 
 
 def evaluate_landing(
@@ -51,7 +51,7 @@ def evaluate_landing(
         cursor,
         settings.registry(),
         now,
-        max_future_days=int(os.environ.get("INFRANAUT_MAX_FUTURE_DAYS", "1")),
+        max_future_days=current().max_future_days,
         first_day=dt.date.fromisoformat(PARTITIONS_START_DATE),
     )
     _record_rejects(context, warehouse, result)
@@ -105,7 +105,7 @@ def _record_rejects(context: dg.SensorEvaluationContext, warehouse: WarehouseRes
 
 
 def build_landing_sensor(minimum_interval_seconds: int | None = None) -> dg.SensorDefinition:
-    interval = minimum_interval_seconds or int(os.environ.get("INFRANAUT_LANDING_INTERVAL_S", "30"))
+    interval = minimum_interval_seconds or current().landing_interval_s
 
     @dg.sensor(
         name="landing_sensor",

@@ -19,7 +19,6 @@ Batches up to ``gx_full_max_rows()`` rows run the whole suite in GX on every row
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import polars as pl
@@ -28,7 +27,6 @@ from infranaut_pipelines.validation.routing import Routed
 from infranaut_pipelines.validation.rules import SCHEMA_ERRORS_COL, Rule
 
 FULL_MAX_ROWS_ENV = "INFRANAUT_GX_FULL_MAX_ROWS"
-DEFAULT_FULL_MAX_ROWS = 100_000
 SAMPLE_ROWS = 20_000  # stride part of the sample; evidence rows come on top
 EVIDENCE_ROWS = 10  # first violators per rule; >= the 5 examples GX reports
 UNIQUE_RULE = "prediction_id.unique"
@@ -37,7 +35,9 @@ _NULL_TYPES = ("expect_column_values_to_be_null", "expect_column_values_to_not_b
 
 def gx_full_max_rows() -> int:
     """Batches up to this many rows run GX on every row (env override, e.g. a huge value = always)."""
-    return int(os.environ.get(FULL_MAX_ROWS_ENV, DEFAULT_FULL_MAX_ROWS))
+    from infranaut_pipelines.settings import current
+
+    return current().gx_full_max_rows
 
 
 def is_countable(rule: Rule) -> bool:
