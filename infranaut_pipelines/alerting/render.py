@@ -14,17 +14,11 @@ from typing import Any
 
 from infranaut_pipelines.alerting.evaluate import Finding
 from infranaut_pipelines.alerting.hints import RootCause
+from infranaut_pipelines.escaping import slack as escape
 
 _EMOJI = {"info": ":large_blue_circle:", "warning": ":large_orange_circle:", "critical": ":red_circle:"}
 _MAX_FINDINGS = 10
 _SECTION_MAX = 2900  # Slack rejects section text over 3000 characters
-_MENTION = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
-
-
-def escape(value: Any) -> str:
-    """Escape Slack markup (&, <, >) and defuse bare @channel/@here/@everyone."""
-    s = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MENTION.sub("@\u200b", s)
 
 
 def code(value: Any) -> str:

@@ -18,7 +18,7 @@ from infranaut_pipelines.registry import Registry
 from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
-from infranaut_pipelines.validation.display import escape_md
+from infranaut_pipelines.escaping import markdown as escape_md
 
 # Dagster tags every run of a backfill with this; a backfill's findings are history, never pages.
 BACKFILL_TAG = "dagster/backfill"

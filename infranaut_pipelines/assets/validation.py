@@ -19,7 +19,7 @@ from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, WarehouseResource
 from infranaut_pipelines.validation import CHECKS, CheckOutcome, validate_batch, validate_labels
 from infranaut_pipelines.validation import anomaly_checks, record_validation, trailing_history
-from infranaut_pipelines.validation.display import escape_md
+from infranaut_pipelines.escaping import markdown as escape_md
 from infranaut_pipelines.warehouse.inference_log import (
     inference_log_frame,
     label_log_frame,

@@ -8,19 +8,16 @@ import json
 import polars as pl
 
 from infranaut_pipelines.drift import DriftResult
-
-
-def _esc(text: object) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+from infranaut_pipelines.escaping import markdown
 
 
 def drift_markdown(result: DriftResult) -> str:
     lines = ["| column | role | method | score | threshold | drifted |", "|---|---|---|---|---|---|"]
     for c in sorted(result.columns, key=lambda c: (not c.drifted, c.name)):
-        score = "error: " + _esc(c.error) if c.error else (f"{c.score:.4f}" if c.score is not None else _esc(c.status))
+        score = "error: " + markdown(c.error) if c.error else (f"{c.score:.4f}" if c.score is not None else markdown(c.status))
         threshold = f"{c.threshold:g}" if c.threshold is not None else ""
         lines.append(
-            f"| {_esc(c.name)} | {c.role} | {c.method or ''} | {score} | {threshold} | {'**yes**' if c.drifted else 'no'} |"
+            f"| {markdown(c.name)} | {c.role} | {c.method or ''} | {score} | {threshold} | {'**yes**' if c.drifted else 'no'} |"
         )
     verdict = "DRIFT" if result.dataset_drift else "no dataset drift"
     lines.append("")

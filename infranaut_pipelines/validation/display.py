@@ -6,14 +6,12 @@ would page a whole Slack workspace, and ``<script>`` would run in an HTML report
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
+
+from infranaut_pipelines.escaping import defuse_mentions, html
 
 MASK = "***"
 MAX_LEN = 120
-_MENTION = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
-_ZWSP = "\u200b"
 
 
 def escape_display(value: Any, max_len: int = MAX_LEN) -> str:
@@ -25,13 +23,7 @@ def escape_display(value: Any, max_len: int = MAX_LEN) -> str:
     text = "null" if value is None else str(value)
     if len(text) > max_len:
         text = text[: max_len - 1] + "…"
-    text = html.escape(text, quote=True)
-    return _MENTION.sub(lambda m: "@" + _ZWSP + m.group(1), text)
-
-
-def escape_md(text: str) -> str:
-    """Data values shown in the UI's markdown tables must not inject markup, HTML or a column break."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return defuse_mentions(html(text))
 
 
 def display_value(value: Any, sensitive: bool = False) -> str:
