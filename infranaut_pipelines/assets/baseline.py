@@ -12,7 +12,7 @@ import json
 import dagster as dg
 import polars as pl
 
-from infranaut_pipelines.drift import BaselineSketch, build_sketch
+from infranaut_pipelines.drift import build_sketch
 from infranaut_pipelines.monitoring.importance import feature_importance
 from infranaut_pipelines.monitoring.layout import baseline_pointer_key, baseline_sketch_key
 from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
@@ -26,15 +26,6 @@ class BaselineConfig(dg.Config):
 
     start: str | None = None
     end: str | None = None
-
-
-def load_current_baseline(lake: ObjectStoreResource, model_id: str) -> tuple[BaselineSketch, dict] | None:
-    """The model's current baseline and its pointer, or None while it has none (see monitoring/bootstrap.py)."""
-    store = lake.get_store()
-    if store.head(baseline_pointer_key(model_id)) is None:
-        return None
-    pointer = json.loads(store.read_bytes(baseline_pointer_key(model_id)))
-    return BaselineSketch.from_bytes(store.read_bytes(pointer["sketch_key"])), pointer
 
 
 @dg.asset(

@@ -8,12 +8,11 @@ import warnings
 import dagster as dg
 import polars as pl
 
-from infranaut_pipelines.assets.baseline import load_current_baseline
 from infranaut_pipelines.drift import compare
 from infranaut_pipelines.monitoring.bootstrap import bootstrap_window
 from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows, drift_summary_row
 from infranaut_pipelines.monitoring.layout import (
-    baseline_state, report_html_key, report_prefix, waiting_marker_key,
+    baseline_state, load_current_baseline, report_html_key, report_prefix, waiting_marker_key,
 )
 from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
@@ -51,7 +50,7 @@ def drift_report(
     spec = settings.registry().model(model_id)
     store = lake.get_store()
     wh, where = warehouse.get_warehouse(), {"model_id": model_id, "partition_date": day}
-    baseline = load_current_baseline(lake, model_id)
+    baseline = load_current_baseline(lake.get_store(), model_id)
     if baseline is None:
         return _waiting_for_baseline(context, spec, day, lake, wh, where)
     sketch, pointer = baseline
@@ -77,7 +76,7 @@ def drift_report(
         report_context["baseline_missing"] = "; ".join(pointer["missing"])
     prefix = report_prefix(model_id, day)
     title = f"Drift report: {model_id} on {day.isoformat()}"
-    store.write_bytes(prefix + "drift_report.html", render_html(result, title, report_context).encode("utf-8"))
+    store.write_bytes(report_html_key(model_id, day), render_html(result, title, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.json", render_json(result, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.csv", render_csv(result).encode("utf-8"))
     html_uri = store.uri(report_html_key(model_id, day))

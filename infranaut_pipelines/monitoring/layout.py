@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from infranaut_pipelines.drift import BaselineSketch
 from infranaut_pipelines.storage import ObjectStore
 
 
@@ -54,15 +55,28 @@ def feature_day(key: str) -> dt.date | None:
         return None
 
 
+def current_pointer(store: ObjectStore, model_id: str) -> dict | None:
+    """The model's current baseline pointer, or None while it has none (see monitoring/bootstrap.py)."""
+    if store.head(baseline_pointer_key(model_id)) is None:
+        return None
+    return json.loads(store.read_bytes(baseline_pointer_key(model_id)))
+
+
+def load_current_baseline(store: ObjectStore, model_id: str) -> tuple[BaselineSketch, dict] | None:
+    """The model's current baseline sketch and its pointer, or None while it has none."""
+    pointer = current_pointer(store, model_id)
+    if pointer is None:
+        return None
+    return BaselineSketch.from_bytes(store.read_bytes(pointer["sketch_key"])), pointer
+
+
 def baseline_state(store: ObjectStore, model_id: str) -> tuple[dict | None, list[dt.date], list[dt.date]]:
     """(current baseline pointer or None, days with features, days waiting for a baseline) of a model.
 
     Features are only listed while there is no baseline (that is when the window matters); the waiting
     markers only once there is one. Both listings are bounded by the model's own days.
     """
-    pointer = None
-    if store.head(baseline_pointer_key(model_id)) is not None:
-        pointer = json.loads(store.read_bytes(baseline_pointer_key(model_id)))
+    pointer = current_pointer(store, model_id)
     features: list[dt.date] = []
     waiting: list[dt.date] = []
     if pointer is None:
