@@ -72,7 +72,7 @@ def prepare(env: dict[str, str], days: list[dt.date], rows: int) -> None:
     """Drops for every day, then each model's baseline (in process, as `infranaut demo` builds it)."""
     from infranaut_pipelines.definitions import build_definitions
     from infranaut_pipelines.demo import write_demo_drops
-    from infranaut_pipelines.demo_pipeline import run_demo_pipeline
+    from infranaut_pipelines.demo.pipeline import run_demo_pipeline
     from infranaut_pipelines.registry import load_registry
     from infranaut_pipelines.storage import open_store
 

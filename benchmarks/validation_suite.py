@@ -16,14 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
+from pathlib import Path
 
 import polars as pl
+
+# The batch generator lives with the tests (it is not part of the runtime package).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 t_import = time.perf_counter()
 from infranaut_pipelines.registry import load_registry, parse_registry  # noqa: E402
 from infranaut_pipelines.registry.schema import ModelSpec  # noqa: E402
 from infranaut_pipelines.validation import build_suite, validate_batch  # noqa: E402
-from infranaut_pipelines.validation.synthetic import raw_batch  # noqa: E402
+from tests.support.synthetic import raw_batch  # noqa: E402
 
 IMPORT_S = time.perf_counter() - t_import
 DAY = dt.date(2026, 11, 5)

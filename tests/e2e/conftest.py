@@ -30,7 +30,7 @@ class DemoRun:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     from infranaut_pipelines.definitions import build_definitions
-    from infranaut_pipelines.demo_pipeline import run_demo_pipeline
+    from infranaut_pipelines.demo.pipeline import run_demo_pipeline
 
     data_dir = tmp_path_factory.mktemp("e2e-data")
     env = {"INFRANAUT_DATA_DIR": str(data_dir), "SLACK_BOT_TOKEN": None, "SLACK_WEBHOOK_URL": None}

@@ -118,7 +118,7 @@ def prod(pg_url: str, rabbitmq: str, s3_server, tmp_path_factory: pytest.TempPat
 
     from infranaut_pipelines.definitions import build_definitions
     from infranaut_pipelines.demo import write_demo_drops
-    from infranaut_pipelines.demo_pipeline import REPORT_ASSETS
+    from infranaut_pipelines.demo.pipeline import REPORT_ASSETS
     from infranaut_pipelines.jobs import INFERENCE_PIPELINE
     from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME
     from infranaut_pipelines.registry import load_registry

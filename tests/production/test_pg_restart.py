@@ -129,7 +129,7 @@ def test_real_postgres_restart_between_runs(private_pg: PgCluster, s3_server: S3
 
     from infranaut_pipelines.definitions import build_definitions
     from infranaut_pipelines.demo import write_demo_drops
-    from infranaut_pipelines.demo_pipeline import REPORT_ASSETS
+    from infranaut_pipelines.demo.pipeline import REPORT_ASSETS
     from infranaut_pipelines.jobs import INFERENCE_PIPELINE
     from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME
     from infranaut_pipelines.registry import load_registry

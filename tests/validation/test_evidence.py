@@ -13,7 +13,7 @@ import pytest
 
 from infranaut_pipelines.registry import parse_registry
 from infranaut_pipelines.validation import build_suite, evidence, validate_batch
-from infranaut_pipelines.validation.synthetic import raw_batch
+from tests.support.synthetic import raw_batch
 
 DAY = dt.date(2026, 11, 5)
 SPEC = parse_registry(

@@ -8,7 +8,7 @@ import pytest
 
 from infranaut_pipelines.registry import load_registry
 from infranaut_pipelines.validation import anomaly_checks, record_validation, trailing_history, validate_batch, validate_labels
-from infranaut_pipelines.validation.synthetic import raw_batch
+from tests.support.synthetic import raw_batch
 from infranaut_pipelines.warehouse.database import Warehouse
 
 SPEC = load_registry().model("fraud_detector")

@@ -7,7 +7,7 @@ import pytest
 
 from infranaut_pipelines.registry import load_registry, parse_registry
 from infranaut_pipelines.validation import CHECKS, check_rules, escape_display, validate_batch
-from infranaut_pipelines.validation.synthetic import raw_batch
+from tests.support.synthetic import raw_batch
 
 DAY = dt.date(2026, 11, 5)
 SPEC = load_registry().model("fraud_detector")
