@@ -10,10 +10,12 @@ from infranaut_pipelines.partitions import date_model_partitions
 BASELINE = dg.AssetSelection.assets("drift_baseline")
 INGEST_INFERENCES = dg.AssetSelection.assets("raw_inferences")
 INGEST_LABELS = dg.AssetSelection.assets("raw_labels")
+# The registry row the dbt models join: rewritten by every run that aggregates.
+REGISTRY_SNAPSHOT = dg.AssetSelection.assets("model_registry")
 
 # A new inference drop: everything downstream of it, except the explicitly managed baseline. Labels are
 # ingested too (often an empty partition) so the label-dependent assets always have an input to read.
-INFERENCE_PIPELINE = (INGEST_INFERENCES | INGEST_LABELS).downstream() - BASELINE
+INFERENCE_PIPELINE = ((INGEST_INFERENCES | INGEST_LABELS).downstream() - BASELINE) | REGISTRY_SNAPSHOT
 inference_pipeline_job = dg.define_asset_job(
     "inference_pipeline_job",
     selection=INFERENCE_PIPELINE,
@@ -24,7 +26,7 @@ inference_pipeline_job = dg.define_asset_job(
 # A late label drop: re-materialize what depends on labels (performance metrics, concept drift, alerts).
 label_pipeline_job = dg.define_asset_job(
     "label_pipeline_job",
-    selection=INGEST_LABELS.downstream() - BASELINE,
+    selection=(INGEST_LABELS.downstream() - BASELINE) | REGISTRY_SNAPSHOT,
     partitions_def=date_model_partitions,
     description="Ingest late labels and refresh what depends on them for one (date, model).",
 )

@@ -23,7 +23,6 @@ from infranaut_pipelines.escaping import markdown as escape_md
 from infranaut_pipelines.warehouse.inference_log import (
     inference_log_frame,
     label_log_frame,
-    model_registry_frame,
 )
 
 VALIDATED = dg.AssetKey("validated_inferences")
@@ -113,7 +112,6 @@ def validate_inferences(
     for anomaly in anomaly_checks(trailing_history(wh, model_id, day), outcome):
         checks[anomaly.name] = anomaly
     record_validation(wh, model_id, day, outcome)
-    wh.replace_table("model_registry", model_registry_frame(registry))
     wh.replace_partition(
         "inference_log",
         inference_log_frame(outcome.valid, spec, day),
