@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-from infranaut_pipelines.partitions import date_model_partitions
 
 BASELINE = dg.AssetSelection.assets("drift_baseline")
 INGEST_INFERENCES = dg.AssetSelection.assets("raw_inferences")
@@ -19,7 +18,6 @@ INFERENCE_PIPELINE = ((INGEST_INFERENCES | INGEST_LABELS).downstream() - BASELIN
 inference_pipeline_job = dg.define_asset_job(
     "inference_pipeline_job",
     selection=INFERENCE_PIPELINE,
-    partitions_def=date_model_partitions,
     description="Ingest, validate, aggregate, featurize, report drift and alert for one (date, model).",
 )
 
@@ -27,7 +25,6 @@ inference_pipeline_job = dg.define_asset_job(
 label_pipeline_job = dg.define_asset_job(
     "label_pipeline_job",
     selection=(INGEST_LABELS.downstream() - BASELINE) | REGISTRY_SNAPSHOT,
-    partitions_def=date_model_partitions,
     description="Ingest late labels and refresh what depends on them for one (date, model).",
 )
 
@@ -35,7 +32,6 @@ label_pipeline_job = dg.define_asset_job(
 nightly_report_job = dg.define_asset_job(
     "nightly_report_job",
     selection=dg.AssetSelection.assets("drift_report").downstream(),
-    partitions_def=date_model_partitions,
     description="Build the drift report and evaluate alerts for one (date, model).",
 )
 

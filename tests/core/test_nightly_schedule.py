@@ -14,7 +14,7 @@ def test_nightly_requests_yesterday_for_models_with_data(tmp_path, monkeypatch) 
     monkeypatch.setenv("INFRANAUT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("INFRANAUT_NIGHTLY_CRON", "0 2 * * *")
     defs = build_definitions()
-    schedule = defs.get_schedule_def("nightly_drift_schedule")
+    schedule = defs.resolve_schedule_def("nightly_drift_schedule")
     # Resolve the repository before any test instance exists: Dagster keeps the instance that was current
     # during resolution in a process-wide load context, which must not point at a closed test instance.
     repository = defs.get_repository_def()
