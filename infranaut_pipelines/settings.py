@@ -53,7 +53,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INFRANAUT_CELERY_BACKEND", "Celery result backend (with `celery`)", "rpc://", "rpc://"),
     Setting("INFRANAUT_CELERY_QUEUE", "Celery queue steps go to (workers listen with `-q`)", "dagster", "ml-monitoring"),
     Setting("INFRANAUT_PARTITIONS_START", "first day partitions exist (earlier days can be neither ingested nor "
-            "backfilled); same value in every process", "2026-11-01", "2025-06-01"),
+            "backfilled); same value in every process", "2025-01-01", "2023-06-01"),
     Setting("INFRANAUT_NIGHTLY_CRON", "when the nightly drift reports run (UTC)", "0 2 * * *", "30 3 * * *"),
     Setting("INFRANAUT_LANDING_INTERVAL_S", "how often the landing sensor looks for new drops", "30", "60"),
     Setting("INFRANAUT_LANDING_LOOKBACK_S", "how far back the landing sensor re-lists objects it may have missed "

@@ -45,8 +45,8 @@ def test_rules_naming_a_model_not_in_the_registry_fail_naming_file_and_model(tmp
 
 @pytest.mark.parametrize("text, fragments", [
     ("models: []\n", ["declares no models"]),
-    (REGISTRY_YAML.replace("{rolling_days: 3}", "{start: 2026-01-01, end: 2026-01-07}"),
-     [f"model '{MODEL}'", "field 'drift.baseline'", "ends before the first partition day 2026-11-01"]),
+    (REGISTRY_YAML.replace("{rolling_days: 3}", "{start: 2024-01-01, end: 2024-01-07}"),
+     [f"model '{MODEL}'", "field 'drift.baseline'", "ends before the first partition day 2025-01-01"]),
     (REGISTRY_YAML.replace("{rolling_days: 3}", "{start: 2099-01-01, end: 2099-01-07}"),
      [f"model '{MODEL}'", "field 'drift.baseline'", "starts in the future"]),
 ])
@@ -77,7 +77,7 @@ def test_infranaut_check_lists_every_problem_and_never_prints_secrets(tmp_path: 
 
     bad = tmp_path / "bad" / "models.yaml"
     bad.parent.mkdir()
-    bad.write_text(REGISTRY_YAML.replace("{rolling_days: 3}", "{start: 2026-01-01, end: 2026-01-07}")
+    bad.write_text(REGISTRY_YAML.replace("{rolling_days: 3}", "{start: 2024-01-01, end: 2024-01-07}")
                    .replace('alerts: {slack_channel: "#growth-ml"}',
                             'alerts: {slack_channel: "#growth-ml", rules: [{name: nope, threshold: 1}]}'))
     rules = tmp_path / "rules.yaml"

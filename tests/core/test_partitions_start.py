@@ -19,10 +19,10 @@ def _probe(value: str | None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_default_start_is_the_demo_day() -> None:
+def test_default_start_covers_history_before_the_demo() -> None:
     out = _probe(None)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split()[0] == "2026-11-01"
+    assert out.stdout.split()[0] == "2025-01-01"
 
 
 def test_start_moves_back_for_history() -> None:

@@ -44,7 +44,7 @@ def test_load_types_and_defaults(tmp_path: Path) -> None:
     s = load({"INFRANAUT_DATA_DIR": str(tmp_path), "INFRANAUT_LANDING_INTERVAL_S": "5"})
     assert s.landing_url == (tmp_path / "landing").as_uri()
     assert s.warehouse_url == f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
-    assert s.landing_interval_s == 5 and s.partitions_start == dt.date(2026, 11, 1)
+    assert s.landing_interval_s == 5 and s.partitions_start == dt.date(2025, 1, 1)
     assert s.is_set("INFRANAUT_DATA_DIR") and not s.is_set("INFRANAUT_LAKE_URL")
 
 
