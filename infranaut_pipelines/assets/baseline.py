@@ -10,14 +10,12 @@ import datetime as dt
 import json
 
 import dagster as dg
-import polars as pl
 
-from infranaut_pipelines.drift import build_sketch
-from infranaut_pipelines.monitoring.importance import feature_importance
 from infranaut_pipelines.monitoring.layout import baseline_pointer_key, baseline_sketch_key
-from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
-from infranaut_pipelines.partitions import model_partitions, partition_key
-from infranaut_pipelines.resources.io_manager import lake_key, read_frame
+from infranaut_pipelines.monitoring.reference import build_reference, describe_days
+from infranaut_pipelines.monitoring.specs import baseline_days
+from infranaut_pipelines.partitions import model_partitions
+from infranaut_pipelines.resources.io_manager import day_reader
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource
 
 
@@ -47,64 +45,26 @@ def drift_baseline(
         start=dt.date.fromisoformat(config.start) if config.start else None,
         end=dt.date.fromisoformat(config.end) if config.end else None,
     )
+    if spec.drift.baseline.per_report_day:
+        raise dg.Failure(f"{model_id} compares each day with the same weekday of the previous weeks: each drift "
+                         "report builds its own reference, there is no shared baseline to build")
     store = lake.get_store()
-    frames, labels, used = [], [], []
-    for day in days:
-        key = lake_key("model_features", partition_key(day, model_id))
-        if store.head(key) is None:
-            context.log.warning(f"baseline day {day} has no model_features partition: skipped")
-            continue
-        frames.append(read_frame(lake, key))
-        used.append(day.isoformat())
-        lkey = lake_key("validated_labels", partition_key(day, model_id))
-        if store.head(lkey) is not None:
-            labels.append(read_frame(lake, lkey))
-    if not frames:
+    built = build_reference(spec, days, day_reader(lake, model_id))
+    if built is None:
         raise dg.Failure(f"no model_features partitions for {model_id} in the baseline window {days[0]}..{days[-1]}")
-    reference = pl.concat(frames, how="diagonal_relaxed")
-    label_series = None
-    if labels:
-        joined = reference.select("prediction_id").join(
-            pl.concat(labels, how="diagonal_relaxed").select("prediction_id", spec.label.column),
-            on="prediction_id",
-            how="left",
-        )
-        label_series = joined.get_column(spec.label.column)
-    labelled = 0 if label_series is None else int(label_series.is_not_null().sum())
-    # Labels are optional ("later", often never): data, prediction and multivariate drift and SLA need none.
-    # Below the minimum, the baseline is built without its performance parts, and says why.
-    missing: list[str] = []
-    need = 2 * drift_settings(spec).chunks  # two rows per reference chunk, the performance bands' minimum
-    if spec.task and labelled < need:
-        missing.append(f"performance and estimated performance: {labelled} labelled reference rows (need {need})")
-        label_series = None
-    sketch = build_sketch(
-        reference,
-        drift_columns(spec),
-        drift_settings(spec),
-        labels=label_series,
-        prediction=reference.get_column(spec.prediction.column),
-    )
+    for day in built.skipped:
+        context.log.warning(f"baseline day {day} has no model_features partition: skipped")
+    sketch, used, missing = built.sketch, built.pointer["days"], built.pointer["missing"]
     sketch_key = baseline_sketch_key(model_id, sketch.version)
     store.write_bytes(sketch_key, sketch.to_bytes())
-    pointer = {
-        "model_id": model_id,
-        "version": sketch.version,
-        "sketch_key": sketch_key,
-        "days": used,
-        "rows": reference.height,
-        "labelled_rows": labelled,
-        "missing": missing,
-        "importance": feature_importance(reference, spec),
-        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-    }
+    pointer = {**built.pointer, "sketch_key": sketch_key}
     store.write_bytes(baseline_pointer_key(model_id), json.dumps(pointer, indent=2).encode())
     return dg.MaterializeResult(
         metadata={
             "baseline_version": dg.MetadataValue.text(sketch.version),
-            "window": dg.MetadataValue.text(f"{used[0]} .. {used[-1]} ({len(used)} days)"),
-            "row_count": dg.MetadataValue.int(reference.height),
-            "labelled_rows": dg.MetadataValue.int(labelled),
+            "window": dg.MetadataValue.text(f"{describe_days(used)} ({len(used)} days)"),
+            "row_count": dg.MetadataValue.int(built.rows),
+            "labelled_rows": dg.MetadataValue.int(built.labelled),
             "missing_parts": dg.MetadataValue.text("; ".join(missing) or "none"),
             "sketch_path": dg.MetadataValue.path(store.uri(sketch_key)),
         },

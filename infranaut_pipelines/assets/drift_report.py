@@ -12,11 +12,13 @@ from infranaut_pipelines.drift import compare
 from infranaut_pipelines.monitoring.bootstrap import bootstrap_window
 from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows, drift_summary_row
 from infranaut_pipelines.monitoring.layout import (
-    baseline_state, load_current_baseline, report_html_key, report_prefix, waiting_marker_key,
+    baseline_sketch_key, baseline_state, load_current_baseline, report_html_key, report_prefix, waiting_marker_key,
 )
-from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
+from infranaut_pipelines.monitoring.reference import build_reference, describe_days
+from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.reports import render_csv, render_html, render_json
+from infranaut_pipelines.resources.io_manager import day_reader
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 
 
@@ -50,9 +52,14 @@ def drift_report(
     spec = settings.registry().model(model_id)
     store = lake.get_store()
     wh, where = warehouse.get_warehouse(), {"model_id": model_id, "partition_date": day}
-    baseline = load_current_baseline(lake.get_store(), model_id)
-    if baseline is None:
-        return _waiting_for_baseline(context, spec, day, lake, wh, where)
+    if spec.drift.baseline.per_report_day:
+        baseline = _same_weekday_reference(spec, day, lake)
+        if baseline is None:
+            return _no_reference_yet(context, spec, day, wh, where)
+    else:
+        baseline = load_current_baseline(store, model_id)
+        if baseline is None:
+            return _waiting_for_baseline(context, spec, day, lake, wh, where)
     sketch, pointer = baseline
     labels = None
     if validated_labels.height:
@@ -68,7 +75,7 @@ def drift_report(
         "partition_date": day.isoformat(),
         "task": spec.task,
         "baseline_version": pointer["version"],
-        "baseline_window": f"{pointer['days'][0]} .. {pointer['days'][-1]}",
+        "baseline_window": describe_days(pointer["days"]),
         "run_id": context.run_id,
         "run_url": settings.run_url(context.run_id),
     }
@@ -100,6 +107,30 @@ def drift_report(
             "current_rows": dg.MetadataValue.int(model_features.height),
         }
     )
+
+
+def _same_weekday_reference(spec, day, lake: ObjectStoreResource):  # type: ignore[no-untyped-def]
+    """This day's own reference: the same weekday of the previous N weeks that have data, sketched now and
+    kept under its content version (so the report's baseline_version can be traced like any other)."""
+    built = build_reference(spec, baseline_days(spec, as_of=day), day_reader(lake, spec.id))
+    if built is None:
+        return None
+    key = baseline_sketch_key(spec.id, built.sketch.version)
+    lake.get_store().write_bytes(key, built.sketch.to_bytes())
+    return built.sketch, {**built.pointer, "sketch_key": key, "kind": "same weekday"}
+
+
+def _no_reference_yet(context: dg.AssetExecutionContext, spec, day, wh, where: dict) -> dg.MaterializeResult:
+    """A same-weekday model's first weeks: no earlier same weekday has data yet, so nothing to compare with."""
+    days = baseline_days(spec, as_of=day)
+    status = (f"no reference yet: none of the same weekday's previous {len(days)} week(s) "
+              f"({days[0]} .. {days[-1]}) has data")
+    for table in ("drift_results", "drift_summaries"):
+        if wh.table_exists(table):
+            wh.execute(f"DELETE FROM {table} WHERE model_id = :model_id AND partition_date = :partition_date", where)
+    context.log.info(f"{spec.id} {day}: {status}")
+    return dg.MaterializeResult(metadata={"status": dg.MetadataValue.text(status),
+                                          "current_rows": dg.MetadataValue.int(0)})
 
 
 def _waiting_for_baseline(context: dg.AssetExecutionContext, spec, day, lake: ObjectStoreResource, wh,

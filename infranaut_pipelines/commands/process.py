@@ -57,8 +57,9 @@ class Runner:
         self.say(f"  {'ok  ' if result.success else 'FAIL'} {label} {key} (run {result.run_id[:8]})")
         return result.success
 
-    def build_baseline(self, spec: ModelSpec, start: dt.date, end: dt.date) -> bool:
-        config = {"ops": {"drift_baseline": {"config": {"start": start.isoformat(), "end": end.isoformat()}}}}
+    def build_baseline(self, spec: ModelSpec, start: dt.date, end: dt.date, config: dict | None = None) -> bool:
+        if config is None:
+            config = {"ops": {"drift_baseline": {"config": {"start": start.isoformat(), "end": end.isoformat()}}}}
         return self.run("update_baseline_job", spec.id, f"baseline {start}..{end}", config)
 
     def catch_up(self, spec: ModelSpec) -> None:
@@ -67,7 +68,8 @@ class Runner:
         pointer, features, waiting = baseline_state(lake, spec.id)
         step = next_step(spec, pointer is not None, features, waiting, dt.datetime.now(dt.timezone.utc).date())
         self.say(f"[{spec.id}] {step.status}")
-        if step.build is not None and self.build_baseline(spec, step.build.start, step.build.end):
+        if step.build is not None and self.build_baseline(spec, step.build.start, step.build.end,
+                                                          step.build.run_config()):
             pointer, _, waiting = baseline_state(lake, spec.id)
             step = next_step(spec, True, [], waiting, dt.datetime.now(dt.timezone.utc).date())
         for day in step.reports:
@@ -118,6 +120,11 @@ def baseline_main(argv: list[str], say: Say = print) -> int:
     if isinstance(started, int):
         return started
     runner, spec, window = started
+    if spec.drift.baseline.per_report_day:
+        say(f"{spec.id} compares each day with the same weekday of the previous "
+            f"{spec.drift.baseline.same_weekday_weeks} week(s): each report builds its own reference, "
+            "there is no shared baseline to build")
+        return 2
     lake = runner.defs.resources["lake"].get_store()  # type: ignore[union-attr]
     pointer, features, _ = baseline_state(lake, spec.id)
     if window is None and pointer is not None:
@@ -129,9 +136,11 @@ def baseline_main(argv: list[str], say: Say = print) -> int:
         if first is None:
             say(f"error: {spec.id} has no featurized day yet: run `infranaut run {spec.id} DATE..DATE` first")
             return 2
-        window = [first.start, first.end]
         if not first.complete:
             say(f"note: {first.describe()}; building from the days there are")
+        if runner.build_baseline(spec, first.start, first.end, first.run_config()):
+            runner.catch_up(spec)
+        return 1 if runner.failed else 0
     if runner.build_baseline(spec, window[0], window[-1]):
         runner.catch_up(spec)
     return 1 if runner.failed else 0

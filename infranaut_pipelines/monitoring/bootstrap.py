@@ -5,8 +5,10 @@ drift reports record "waiting for baseline" instead of failing. Once every day o
 features (and its labels have had ``label.lag_days`` to arrive), the baseline sensor builds the baseline
 from exactly that window and then re-runs the reports of the days that waited.
 
-The window: a pinned ``baseline: {start, end}`` as declared; a rolling ``{rolling_days: N}`` baseline
-starts with the model's first day of data, so the first N days of traffic are the reference.
+The window: a pinned ``baseline: {start, end}`` or listed ``{seasonal_days: [...]}`` as declared; a rolling
+``{rolling_days: N}`` baseline starts with the model's first day of data, so the first N days of traffic are
+the reference. A ``{same_weekday_weeks: N}`` model has no shared baseline: each report builds its own
+reference from the same weekday of the N weeks before it, so there is nothing to bootstrap.
 """
 
 from __future__ import annotations
@@ -29,19 +31,38 @@ class BaselineWindow:
     end: dt.date
     days_in: int
     complete: bool
+    listed: tuple[dt.date, ...] = ()  # seasonal_days: only these days of start..end count
 
     @property
     def days(self) -> int:
-        return (self.end - self.start).days + 1
+        return len(self.listed) if self.listed else (self.end - self.start).days + 1
 
     def describe(self) -> str:
-        return f"window {self.start}..{self.end}, {self.days_in} of {self.days} days in"
+        kind = "listed days" if self.listed else "window"
+        return f"{kind} {self.start}..{self.end}, {self.days_in} of {self.days} days in"
+
+    def run_config(self) -> dict:
+        """Config of the ``drift_baseline`` run that builds it: the window's range, or (listed days) none,
+        so the asset takes the registry's list rather than every day between the first and the last."""
+        if self.listed:
+            return {}
+        return {"ops": {"drift_baseline": {"config": {"start": self.start.isoformat(), "end": self.end.isoformat()}}}}
 
 
 def bootstrap_window(spec: ModelSpec, feature_days: Iterable[dt.date], today: dt.date) -> BaselineWindow | None:
     """The first baseline's window and whether it can be built now; None before the model's first day."""
     have = set(feature_days)
     b = spec.drift.baseline
+    if b.per_report_day:
+        return None
+    if b.seasonal_days:
+        listed = tuple(sorted(b.seasonal_days))
+        days_in = sum(1 for d in listed if d in have)
+        end = listed[-1]
+        labels_had_time = today >= end + dt.timedelta(days=spec.label.lag_days)
+        overdue = bool(have) and max(have) > end + dt.timedelta(days=MISSING_DAY_GRACE)
+        return BaselineWindow(listed[0], end, days_in, days_in > 0 and labels_had_time
+                              and (days_in == len(listed) or overdue), listed)
     if b.start and b.end:
         start, end = b.start, b.end
     elif have:
@@ -68,6 +89,8 @@ class BootstrapStep:
 def next_step(spec: ModelSpec, has_baseline: bool, feature_days: Iterable[dt.date],
               waiting_days: Iterable[dt.date], today: dt.date) -> BootstrapStep:
     waiting = tuple(sorted(set(waiting_days)))
+    if spec.drift.baseline.per_report_day:
+        return BootstrapStep(None, (), "reference built per report day (same weekday of the previous weeks)")
     if has_baseline:
         return BootstrapStep(None, waiting, f"baseline ready; {len(waiting)} waiting report(s)")
     window = bootstrap_window(spec, feature_days, today)

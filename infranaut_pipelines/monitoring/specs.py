@@ -46,9 +46,14 @@ def drift_settings(spec: ModelSpec) -> DriftSettings:
 
 
 def baseline_days(spec: ModelSpec, as_of: dt.date, start: dt.date | None = None, end: dt.date | None = None) -> list[dt.date]:
-    """The days a baseline is built from: explicit override, else the registry's pinned window, else the
-    ``rolling_days`` days before ``as_of``."""
+    """The days a baseline is built from: explicit override, else the registry's pinned window or listed
+    ``seasonal_days``, else for ``same_weekday_weeks`` the same weekday of the N weeks before ``as_of`` (the
+    report day), else the ``rolling_days`` days before ``as_of``."""
     b = spec.drift.baseline
+    if not (start and end) and b.seasonal_days:
+        return sorted(b.seasonal_days)
+    if not (start and end) and b.same_weekday_weeks:
+        return [as_of - dt.timedelta(weeks=k) for k in range(b.same_weekday_weeks, 0, -1)]
     if start and end:
         lo, hi = start, end
     elif b.start and b.end:

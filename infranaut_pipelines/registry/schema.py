@@ -81,24 +81,38 @@ class ColumnDriftOverride(_Strict):
 
 
 class BaselineSpec(_Strict):
-    """Either a pinned window of days or the trailing ``rolling_days`` before the report's day."""
+    """One of: a pinned window (``start``/``end``); the model's first ``rolling_days`` days; listed
+    ``seasonal_days`` (e.g. last year's season); or ``same_weekday_weeks``: the same weekday of the previous
+    N weeks, chosen per report day, so a weekly pattern is compared with itself."""
 
     start: dt.date | None = None
     end: dt.date | None = None
     rolling_days: int | None = Field(default=None, ge=1)
+    seasonal_days: list[dt.date] | None = Field(default=None, min_length=1, max_length=366)
+    same_weekday_weeks: int | None = Field(default=None, ge=1, le=52)
 
     @model_validator(mode="after")
     def _check(self) -> "BaselineSpec":
         pinned = self.start is not None or self.end is not None
         if pinned and (self.start is None or self.end is None):
             raise ValueError("a pinned baseline needs both 'start' and 'end'")
-        if pinned and self.rolling_days is not None:
-            raise ValueError("give either 'start'/'end' or 'rolling_days', not both")
-        if not pinned and self.rolling_days is None:
-            raise ValueError("give 'start'/'end' or 'rolling_days'")
+        modes = [name for name, on in (("start/end", pinned), ("rolling_days", self.rolling_days is not None),
+                                       ("seasonal_days", self.seasonal_days is not None),
+                                       ("same_weekday_weeks", self.same_weekday_weeks is not None)) if on]
+        if len(modes) > 1:
+            raise ValueError(f"give one baseline kind, not {' and '.join(modes)}")
+        if not modes:
+            raise ValueError("give 'start'/'end', 'rolling_days', 'seasonal_days' or 'same_weekday_weeks'")
         if pinned and self.start > self.end:  # type: ignore[operator]
             raise ValueError("baseline 'start' is after 'end'")
+        if self.seasonal_days is not None and len(set(self.seasonal_days)) != len(self.seasonal_days):
+            raise ValueError("'seasonal_days' lists a day twice")
         return self
+
+    @property
+    def per_report_day(self) -> bool:
+        """True when each report day has its own reference (no shared baseline to build or rebuild)."""
+        return self.same_weekday_weeks is not None
 
 
 class DriftSpec(_Strict):

@@ -58,3 +58,20 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         return read_frame(self.lake, self._key(context))
+
+
+def day_reader(lake: ObjectStoreResource, model_id: str):  # type: ignore[no-untyped-def]
+    """A ``monitoring.reference.DayReader`` over the lake: (model_features, validated_labels) of one day,
+    each None when that partition was never materialized."""
+    from infranaut_pipelines.partitions import partition_key
+
+    store = lake.get_store()
+
+    def read(day):  # type: ignore[no-untyped-def]
+        out = []
+        for asset in ("model_features", "validated_labels"):
+            key = lake_key(asset, partition_key(day, model_id))
+            out.append(read_frame(lake, key) if store.head(key) is not None else None)
+        return out[0], out[1]
+
+    return read

@@ -40,8 +40,7 @@ def evaluate_baselines(context: dg.SensorEvaluationContext, lake: ObjectStoreRes
                 run_key=f"baseline:{spec.id}:{w.start}:{w.end}",
                 job_name=jobs.update_baseline_job.name,
                 partition_key=spec.id,
-                run_config={"ops": {"drift_baseline": {"config": {"start": w.start.isoformat(),
-                                                                  "end": w.end.isoformat()}}}},
+                run_config=w.run_config(),
                 tags={"infranaut/model": spec.id, "infranaut/reason": "first baseline"},
             ))
         for day in step.reports:
