@@ -155,6 +155,36 @@ def _finding(rules: RuleSet, rule: Rule, model_id: str, subject: str, value: flo
     )
 
 
+def _segment_findings(rules: RuleSet, rule: Rule, s: Signals, evaluated: set[str]) -> list[Finding]:
+    """One finding per segment (and feature): deduplicated per subject by the fingerprint."""
+    cmp, out = _OPS[rule.operator], []
+    assert rule.threshold != "sla"
+    if rule.metric == "segment_feature_drift":
+        if s.segment_feature_drift is None:
+            return out
+        evaluated.add(rule.name)
+        for subject in _subjects(rule, sorted(s.segment_feature_drift)):
+            score = s.segment_feature_drift[subject]
+            if cmp(score, rule.threshold):
+                segment, feature = subject.rsplit("/", 1)
+                out.append(_finding(rules, rule, s.model_id, subject, score, rule.threshold,
+                                    f"feature {feature} drifted in segment {segment}: {_num(score)}x its threshold",
+                                    {"segment": segment, "feature": feature}))
+        return out
+    if s.segment_performance is None:
+        return out
+    evaluated.add(rule.name)
+    for segment in _subjects(rule, sorted(s.segment_performance)):
+        perf = s.segment_performance[segment]
+        drop = relative_drop(perf)
+        if drop is not None and cmp(drop, rule.threshold):
+            out.append(_finding(rules, rule, s.model_id, segment, drop, rule.threshold,
+                                f"{perf.get('metric', 'performance')} in segment {segment} "
+                                f"{_num(perf.get('value'))} vs its baseline {_num(perf.get('baseline'))} "
+                                f"({_num(drop * 100)}% worse)", {"segment": segment}))
+    return out
+
+
 def evaluate_detailed(rules: RuleSet, signals: Signals) -> Evaluation:
     findings: list[Finding] = []
     evaluated: set[str] = set()
@@ -186,6 +216,8 @@ def evaluate_detailed(rules: RuleSet, signals: Signals) -> Evaluation:
                                     f"{'below' if p_value else 'vs'} threshold {_num(det['threshold'])} "
                                     f"({_num(score)}x its threshold)")
                     findings.append(f)
+        elif rule.metric in ("segment_feature_drift", "segment_performance_drop"):
+            findings += _segment_findings(rules, rule, s, evaluated)
         elif rule.metric == "failed_check":
             evaluated.add(rule.name)
             wanted = {c.lower() for c in rule.check_severities} if rule.check_severities else None

@@ -25,7 +25,7 @@ from infranaut_pipelines.alerting.signals import Signals
 Pattern = Literal[
     "new_categories", "many_features_drifting", "seasonal_feature", "single_feature",
     "prediction_drift_without_feature_drift", "performance_without_drift", "data_quality", "latency",
-    "error_rate", "stale",
+    "error_rate", "stale", "segment_concentrated",
 ]
 
 
@@ -114,7 +114,19 @@ def _applies(h: Hint, s: Signals, findings: Sequence[Finding], names: list[str],
         return "error_rate" in metrics
     if h.pattern == "stale":
         return "hours_since_last_drop" in metrics
+    if h.pattern == "segment_concentrated":
+        return bool(s.segment_feature_drift)
     return False
+
+
+def segment_carriers(s: Signals, limit: int = 5) -> str:
+    """"country=DE (amount, basket_size); plan=pro (amount)": which segments carry the drift, most features first."""
+    per: dict[str, list[str]] = {}
+    for subject in sorted(s.segment_feature_drift or {}):
+        segment, feature = subject.rsplit("/", 1)
+        per.setdefault(segment, []).append(feature)
+    ranked = sorted(per.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:limit]
+    return "; ".join(f"{seg} ({', '.join(feats)})" for seg, feats in ranked)
 
 
 def root_causes(signals: Signals | None, findings: Sequence[Finding], kb: KnowledgeBase | None = None) -> RootCause:
@@ -124,5 +136,6 @@ def root_causes(signals: Signals | None, findings: Sequence[Finding], kb: Knowle
                           now=dt.datetime.now(dt.timezone.utc))
     names = drifted(signals)
     seasonal_hit = any(_applies(h, signals, findings, names, False) for h in kb.hints if h.pattern == "seasonal_feature")
-    hints = [(h.title, h.text) for h in kb.hints if _applies(h, signals, findings, names, seasonal_hit)]
+    hints = [(h.title, h.text + (f" Segments: {segment_carriers(signals)}." if h.pattern == "segment_concentrated"
+                                 else "")) for h in kb.hints if _applies(h, signals, findings, names, seasonal_hit)]
     return RootCause(rank_features(signals), hints)

@@ -45,6 +45,11 @@ METRICS: dict[str, tuple[str, bool]] = {
     "estimated_performance_below_band": ("1 when the label-free estimate is below its reference band", False),
     "multivariate_drift": ("1 when the PCA reconstruction error is outside its reference band", False),
     "hours_since_last_drop": ("hours since the last prediction drop arrived", False),
+    # Segments (registry `segments`); subjects are "column=value/feature" and "column=value".
+    "segment_feature_drift": ("normalised drift score of a feature within one segment (>= 1: over its threshold)",
+                              True),
+    "segment_performance_drop": ("relative drop of the labelled metric within one segment vs that segment's "
+                                 "baseline", True),
 }
 SLA_METRICS = {"latency_p95_ms", "error_rate"}
 # Flags whose finding shows the measured value against the band it left, not the flag itself.
@@ -90,7 +95,8 @@ class Rule(_Strict):
             raise ValueError(f"threshold 'sla' is only allowed for {sorted(SLA_METRICS)}")
         per_subject = METRICS[self.metric][1]
         if self.subjects is not None and not per_subject:
-            raise ValueError(f"'subjects' only applies to per-subject metrics (feature_drift, failed_check)")
+            raise ValueError("'subjects' only applies to per-subject metrics "
+                             f"({', '.join(m for m, (_, per) in METRICS.items() if per)})")
         if self.check_severities is not None and self.metric != "failed_check":
             raise ValueError("'check_severities' only applies to metric 'failed_check'")
         return self

@@ -67,6 +67,10 @@ class Signals:
     # True when drift was actually computed for this partition, even if no feature is listed
     # (an empty ``feature_drift`` otherwise means "not computed" and cannot resolve feature alerts).
     drift_computed: bool | None = None
+    # Segments (registry `segments`): {"country=DE/amount": normalised score} for features drifted within a
+    # segment, and {"country=DE": {"metric", "value", "baseline", "band"}}; None = segments not computed.
+    segment_feature_drift: dict[str, float] | None = None
+    segment_performance: dict[str, dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self.sla = SlaValues.of(self.sla)

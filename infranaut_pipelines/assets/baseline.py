@@ -11,8 +11,8 @@ import json
 
 import dagster as dg
 
-from infranaut_pipelines.monitoring.layout import baseline_pointer_key, baseline_sketch_key
-from infranaut_pipelines.monitoring.reference import build_reference, describe_days
+from infranaut_pipelines.monitoring.layout import baseline_pointer_key
+from infranaut_pipelines.monitoring.reference import build_reference, describe_days, store_reference
 from infranaut_pipelines.monitoring.specs import baseline_days
 from infranaut_pipelines.partitions import model_partitions
 from infranaut_pipelines.resources.io_manager import day_reader
@@ -55,9 +55,7 @@ def drift_baseline(
     for day in built.skipped:
         context.log.warning(f"baseline day {day} has no model_features partition: skipped")
     sketch, used, missing = built.sketch, built.pointer["days"], built.pointer["missing"]
-    sketch_key = baseline_sketch_key(model_id, sketch.version)
-    store.write_bytes(sketch_key, sketch.to_bytes())
-    pointer = {**built.pointer, "sketch_key": sketch_key}
+    pointer = store_reference(store, built)
     store.write_bytes(baseline_pointer_key(model_id), json.dumps(pointer, indent=2).encode())
     return dg.MaterializeResult(
         metadata={
@@ -66,7 +64,9 @@ def drift_baseline(
             "row_count": dg.MetadataValue.int(built.rows),
             "labelled_rows": dg.MetadataValue.int(built.labelled),
             "missing_parts": dg.MetadataValue.text("; ".join(missing) or "none"),
-            "sketch_path": dg.MetadataValue.path(store.uri(sketch_key)),
+            "sketch_path": dg.MetadataValue.path(store.uri(pointer["sketch_key"])),
+            "segments": dg.MetadataValue.int(sum(len(v) for v in built.segments.sketches.values())
+                                             if built.segments else 0),
         },
         data_version=dg.DataVersion(sketch.version),
     )

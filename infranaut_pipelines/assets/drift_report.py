@@ -12,13 +12,15 @@ from infranaut_pipelines.drift import compare
 from infranaut_pipelines.monitoring.bootstrap import bootstrap_window
 from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows, drift_summary_row
 from infranaut_pipelines.monitoring.layout import (
-    baseline_sketch_key, baseline_state, load_current_baseline, report_html_key, report_prefix, waiting_marker_key,
+    baseline_state, load_current_baseline, report_html_key, report_prefix, waiting_marker_key,
 )
-from infranaut_pipelines.monitoring.reference import build_reference, describe_days
+from infranaut_pipelines.monitoring.reference import build_reference, describe_days, load_segments, store_reference
+from infranaut_pipelines.monitoring.segments import compare_segments, segment_rows
 from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.reports import render_csv, render_html, render_json
 from infranaut_pipelines.resources.io_manager import day_reader
+from infranaut_pipelines.validation.display import escape_display
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 
 
@@ -81,12 +83,15 @@ def drift_report(
     }
     if pointer.get("missing"):
         report_context["baseline_missing"] = "; ".join(pointer["missing"])
+    segments = _segments(spec, store, pointer, model_features, labels, report_context)
     prefix = report_prefix(model_id, day)
     title = f"Drift report: {model_id} on {day.isoformat()}"
     store.write_bytes(report_html_key(model_id, day), render_html(result, title, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.json", render_json(result, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.csv", render_csv(result).encode("utf-8"))
     html_uri = store.uri(report_html_key(model_id, day))
+    if segments is not None:
+        wh.replace_partition("segment_results", segment_rows(segments, model_id, day), where)
     wh.replace_partition("drift_results", drift_rows(result, model_id, day, pointer["version"]), where)
     wh.replace_partition("drift_summaries", drift_summary_row(result, model_id, day, pointer["version"], html_uri), where)
     store.delete_prefix(waiting_marker_key(model_id, day))  # this day no longer waits
@@ -105,8 +110,34 @@ def drift_report(
             "report_json": dg.MetadataValue.path(store.uri(prefix + "drift_report.json")),
             "baseline_version": dg.MetadataValue.text(pointer["version"]),
             "current_rows": dg.MetadataValue.int(model_features.height),
+            **_segment_metadata(segments),
         }
     )
+
+
+def _segment_metadata(segments) -> dict:  # type: ignore[no-untyped-def]
+    if not segments:
+        return {}
+    drifted = [r for r in segments if r.dataset_drift or r.drifted]
+    return {
+        "segments_drifted": dg.MetadataValue.int(len(drifted)),
+        "worst_segment": dg.MetadataValue.text(escape_display(drifted[0].segment) if drifted else "none"),
+    }
+
+
+def _segments(spec, store, pointer: dict, current: pl.DataFrame, labels, report_context: dict):  # type: ignore[no-untyped-def]
+    """Per-segment results (worst first) into the report, or None when the model declares no segments."""
+    if not spec.segments:
+        return None
+    sketches = load_segments(store, pointer)
+    if sketches is None:
+        report_context["segments_note"] = ("the baseline was built before segments were declared: rebuild it "
+                                           "(update_baseline_job) to monitor them")
+        return []
+    results = compare_segments(spec, sketches, current, labels)
+    report_context["segments"] = [r.to_dict() for r in results]
+    report_context["segments_left_out"] = sketches.left_out
+    return results
 
 
 def _same_weekday_reference(spec, day, lake: ObjectStoreResource):  # type: ignore[no-untyped-def]
@@ -115,9 +146,7 @@ def _same_weekday_reference(spec, day, lake: ObjectStoreResource):  # type: igno
     built = build_reference(spec, baseline_days(spec, as_of=day), day_reader(lake, spec.id))
     if built is None:
         return None
-    key = baseline_sketch_key(spec.id, built.sketch.version)
-    lake.get_store().write_bytes(key, built.sketch.to_bytes())
-    return built.sketch, {**built.pointer, "sketch_key": key, "kind": "same weekday"}
+    return built.sketch, {**store_reference(lake.get_store(), built), "kind": "same weekday"}
 
 
 def _no_reference_yet(context: dg.AssetExecutionContext, spec, day, wh, where: dict) -> dg.MaterializeResult:

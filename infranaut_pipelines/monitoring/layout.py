@@ -21,6 +21,11 @@ def baseline_sketch_key(model_id: str, version: str) -> str:
     return f"baselines/{model_id}/{version}.json"
 
 
+def segment_sketches_key(model_id: str, version: str) -> str:
+    """The reference of ``version`` sketched per segment (only for models with ``segments``)."""
+    return f"baselines/{model_id}/{version}.segments.json"
+
+
 def waiting_prefix(model_id: str) -> str:
     """Days whose drift report waited for the model's first baseline (one empty marker per day)."""
     return f"baselines/{model_id}/waiting/"

@@ -16,8 +16,11 @@ import polars as pl
 
 from infranaut_pipelines.drift import BaselineSketch, build_sketch
 from infranaut_pipelines.monitoring.importance import feature_importance
+from infranaut_pipelines.monitoring.layout import baseline_sketch_key, segment_sketches_key
+from infranaut_pipelines.monitoring.segments import SegmentSketches, build_segment_sketches
 from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
 from infranaut_pipelines.registry import ModelSpec
+from infranaut_pipelines.storage import ObjectStore
 
 # (features, labels) of one day, each None when the lake has no partition for it.
 DayReader = Callable[[dt.date], tuple[pl.DataFrame | None, pl.DataFrame | None]]
@@ -30,6 +33,7 @@ class Reference:
     rows: int
     labelled: int
     skipped: tuple[dt.date, ...]  # requested days with no features
+    segments: SegmentSketches | None = None  # the same reference, sketched per segment (registry `segments`)
 
 
 def build_reference(spec: ModelSpec, days: list[dt.date], read_day: DayReader) -> Reference | None:
@@ -75,7 +79,26 @@ def build_reference(spec: ModelSpec, days: list[dt.date], read_day: DayReader) -
         "importance": feature_importance(reference, spec),
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
-    return Reference(sketch, pointer, reference.height, labelled, tuple(skipped))
+    segments = build_segment_sketches(spec, reference, label_series) if spec.segments else None
+    return Reference(sketch, pointer, reference.height, labelled, tuple(skipped), segments)
+
+
+def store_reference(store: ObjectStore, built: Reference) -> dict:
+    """Write the sketch (and its per-segment sketches) under their content version; the pointer to them."""
+    model_id, version = built.pointer["model_id"], built.sketch.version
+    pointer = {**built.pointer, "sketch_key": baseline_sketch_key(model_id, version)}
+    store.write_bytes(pointer["sketch_key"], built.sketch.to_bytes())
+    if built.segments is not None:
+        pointer["segments_key"] = segment_sketches_key(model_id, version)
+        store.write_bytes(pointer["segments_key"], built.segments.to_bytes())
+    return pointer
+
+
+def load_segments(store: ObjectStore, pointer: dict) -> SegmentSketches | None:
+    """The per-segment sketches of a reference, or None (no segments declared when it was built)."""
+    if not pointer.get("segments_key") or store.head(pointer["segments_key"]) is None:
+        return None
+    return SegmentSketches.from_bytes(store.read_bytes(pointer["segments_key"]))
 
 
 def describe_days(days: list[str]) -> str:

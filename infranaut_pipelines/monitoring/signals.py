@@ -74,6 +74,7 @@ def build_signals(
         ]
         quality = json.loads(validation["quality_metrics"] or "{}").get("quality_score")
 
+    seg_drift, seg_perf = _segments(wh, p, where) if spec.segments and summary is not None else (None, None)
     perf = json.loads(summary["performance"]) if summary and summary.get("performance") else None
     est = json.loads(summary["estimated_performance"]) if summary and summary.get("estimated_performance") else None
     mv = json.loads(summary["multivariate"]) if summary and summary.get("multivariate") else None
@@ -101,7 +102,26 @@ def build_signals(
         run_url=run_url,
         new_categories=new_categories,
         drift_computed=summary is not None,
+        segment_feature_drift=seg_drift,
+        segment_performance=seg_perf,
     )
+
+
+def _segments(wh: Warehouse, p: dict[str, Any], where: str) -> tuple[dict[str, float], dict[str, dict[str, Any]]]:
+    """What the drift report stored per segment; only scored segments count (too small / no reference do not)."""
+    drift: dict[str, float] = {}
+    perf: dict[str, dict[str, Any]] = {}
+    if not wh.table_exists("segment_results"):
+        return drift, perf
+    rows = wh.query(f"SELECT segment, status, drifted_json, performance_json FROM segment_results {where}", p)
+    for r in rows.iter_rows(named=True):
+        if r["status"] != "scored":
+            continue
+        for feature, score in json.loads(r["drifted_json"] or "{}").items():
+            drift[f"{r['segment']}/{feature}"] = float(score)
+        if r["performance_json"]:
+            perf[r["segment"]] = json.loads(r["performance_json"])
+    return drift, perf
 
 
 PRIMARY_METRIC = {"binary_classification": "auc", "multiclass_classification": "accuracy", "regression": "mae"}

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from infranaut_pipelines.registry.segments import SegmentSpec, segment_problems
+
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 FeatureType = Literal["float", "int", "category", "bool"]
 Severity = Literal["critical", "warning"]
@@ -184,6 +186,7 @@ class ModelSpec(_Strict):
     drift: DriftSpec = DriftSpec()
     validation: ValidationSpec = ValidationSpec()
     alerts: AlertRouting = AlertRouting()
+    segments: list[SegmentSpec] = Field(default=[], max_length=10)
 
     @model_validator(mode="after")
     def _check(self) -> "ModelSpec":
@@ -200,6 +203,9 @@ class ModelSpec(_Strict):
         unknown = sorted(set(self.drift.columns) - set(names) - {self.prediction.column})
         if unknown:
             raise ValueError(f"drift.columns names unknown columns: {unknown}")
+        problems = segment_problems(self.segments, {f.name: f.is_numeric for f in self.features})
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
