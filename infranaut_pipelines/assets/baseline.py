@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 
 from infranaut_pipelines.drift import BaselineSketch, build_sketch
+from infranaut_pipelines.interop.files import write_baseline_files
 from infranaut_pipelines.monitoring.importance import feature_importance
 from infranaut_pipelines.monitoring.layout import baseline_pointer_key, baseline_sketch_key
 from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
@@ -107,6 +108,8 @@ def drift_baseline(
         "importance": feature_importance(reference, spec),
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
+    # SageMaker Model Monitor's baseline files, for tools migrated from it (interop/sagemaker.py).
+    constraints_key = write_baseline_files(store, spec, reference, sketch.version)
     store.write_bytes(baseline_pointer_key(model_id), json.dumps(pointer, indent=2).encode())
     return dg.MaterializeResult(
         metadata={
@@ -116,6 +119,7 @@ def drift_baseline(
             "labelled_rows": dg.MetadataValue.int(labelled),
             "missing_parts": dg.MetadataValue.text("; ".join(missing) or "none"),
             "sketch_path": dg.MetadataValue.path(store.uri(sketch_key)),
+            "sagemaker_constraints": dg.MetadataValue.path(store.uri(constraints_key)),
         },
         data_version=dg.DataVersion(sketch.version),
     )

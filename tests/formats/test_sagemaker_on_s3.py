@@ -4,6 +4,7 @@ the runs it requests ingest, decode and validate the capture and its ground trut
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,9 +74,9 @@ def test_a_capture_bucket_through_the_landing_sensor_and_the_pipeline(env: S3Sto
         for req in tick.dynamic_partitions_requests:
             instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
         by_job = {r.job_name: r for r in tick.run_requests}
+        # The whole pipeline the sensor asked for: ingestion to alerts (the report waits for a baseline).
         inferences = defs.resolve_job_def("inference_pipeline_job").execute_in_process(
-            instance=instance, partition_key=key, tags=by_job["inference_pipeline_job"].tags,
-            asset_selection=[dg.AssetKey(k) for k in ("raw_inferences", "validated_inferences", "quarantined_inferences")])
+            instance=instance, partition_key=key, tags=by_job["inference_pipeline_job"].tags)
         assert inferences.success
         got = _counts(inferences)
         raw = got["raw_inferences"].metadata
@@ -100,3 +101,18 @@ def test_a_capture_bucket_through_the_landing_sensor_and_the_pipeline(env: S3Sto
         with dg.build_sensor_context(instance=instance, cursor=tick.cursor, resources=defs.resources) as ctx:
             again = sensor(ctx)
         assert again.run_requests == []  # the same cursor guarantee as the landing contract
+
+        # A baseline on that day, then its report: Model Monitor's files next to the drift reports.
+        baseline = defs.resolve_job_def("update_baseline_job").execute_in_process(
+            instance=instance, partition_key=MODEL,
+            run_config={"ops": {"drift_baseline": {"config": {"start": DAY.isoformat(), "end": DAY.isoformat()}}}})
+        assert baseline.success
+        report = defs.resolve_job_def("nightly_report_job").execute_in_process(instance=instance, partition_key=key)
+        assert report.success
+        store = lake.get_store()  # type: ignore[union-attr]
+        stats = json.loads(store.read_bytes(f"reports/{MODEL}/{DAY.isoformat()}/statistics.json"))
+        assert stats["dataset"]["item_count"] == records - 1
+        found = json.loads(store.read_bytes(f"reports/{MODEL}/{DAY.isoformat()}/constraint_violations.json"))
+        assert found["violations"] == []  # the day against itself
+        cons = json.loads(store.read_bytes(f"baselines/{MODEL}/constraints.json"))
+        assert {f["name"] for f in cons["features"]} == {"distance_km", "parcels", "zone", "eta_hours"}
