@@ -12,15 +12,14 @@ is counted.
 
 import datetime as dt
 
-
 import dagster as dg
 import polars as pl
 
 from infranaut_pipelines.ingest.contract import BadDropKey, DropKind, drop_prefix, parse_drop_key
-from infranaut_pipelines.ingest.formats.decode import Fetched, decode_partition, uses_serving_log
-from infranaut_pipelines.ingest.formats.layout import listing_prefixes, locate
+from infranaut_pipelines.ingest.formats.decode import uses_serving_log
+from infranaut_pipelines.ingest.formats.partition import read_partition
 from infranaut_pipelines.ingest.ledger import write_ledger
-from infranaut_pipelines.ingest.readers import UnreadableDrop, raw_contract_schema, read_drop_with_report, read_records
+from infranaut_pipelines.ingest.readers import UnreadableDrop, raw_contract_schema, read_drop_with_report
 from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
@@ -48,7 +47,10 @@ def _ingest(
     extra_columns: dict[str, list[str]] = {}  # per file: columns not in the registry, dropped by the reader
     notes: dict[str, str] = {}
     if uses_serving_log(spec, kind):
-        listed, notes = _read_serving_log(context, settings, store, spec, kind, day, frames, files, rejections)
+        got = read_partition(store, settings.registry(), spec, kind, day, dt.datetime.now(dt.timezone.utc))
+        frames, files, rejections, notes, listed = got.frames, got.files, got.rejections, got.notes, got.listed
+        for r in rejections:
+            context.log.warning(f"rejected drop {r.key}: {r.reason}")
         contract_drops = []
     else:
         listed = contract_drops = list(store.list(drop_prefix(kind, model_id, day)))
@@ -94,52 +96,6 @@ def _ingest(
             **{k: dg.MetadataValue.text(v) for k, v in notes.items()},
         },
     )
-
-
-def _read_serving_log(context, settings, store, spec, kind, day, frames, files, rejections):  # type: ignore[no-untyped-def]
-    """List the serving stack's folders for this partition, decode, and append frames; returns (listed, notes)."""
-    registry = settings.registry()
-    listed, fetched = [], []
-    for prefix in listing_prefixes(spec, kind, day):
-        for obj in store.list(prefix):
-            try:
-                where = locate(obj.key, obj.last_modified, registry)
-            except BadDropKey:
-                continue  # rejected (and recorded) by the landing sensor
-            if where is None or where.model_id != spec.id or where.kind != kind or where.date != day:
-                continue
-            listed.append(obj)
-            if obj.problem or obj.size == 0:
-                reason = obj.problem or "empty (0-byte) object"
-                rejections.append(Rejection(obj.key, reason, "ingestion", obj.version_token, spec.id, day.isoformat()))
-                continue
-            try:
-                fetched.append(Fetched(obj.key, store.read_bytes(obj.key), obj.last_modified))
-            except UnsafeKeyError as exc:
-                rejections.append(Rejection(obj.key, str(exc), "ingestion", obj.version_token, spec.id, day.isoformat()))
-    decoded, rejected = decode_partition(spec, kind, fetched, dt.datetime.now(dt.timezone.utc))
-    tokens = {o.key: o.version_token for o in listed}
-    for key, reason in rejected.items():
-        context.log.warning(f"rejected drop {key}: {reason}")
-        rejections.append(Rejection(key, reason, "ingestion", tokens.get(key, ""), spec.id, day.isoformat()))
-    read = bad = 0
-    waiting: list[str] = []
-    unavailable: tuple[str, ...] = ()
-    for key, d in decoded.items():
-        frames.append(read_records(d.rows, d.errors, spec, kind, key))
-        files.append(key)
-        read, bad = read + d.read, bad + d.with_errors
-        waiting += d.waiting
-        unavailable = tuple(dict.fromkeys(unavailable + d.not_available))
-    notes = {
-        "source_format": "sagemaker_ground_truth" if kind == "labels" else spec.source.format,
-        "records_read": str(read),
-        "records_undecodable": str(bad),
-        # Said, not invented: the format does not carry these, so SLA checks have nothing to measure.
-        "not_available": ", ".join(unavailable) or "none",
-        "waiting_for_counterpart": ", ".join(waiting[:20]) + (" ..." if len(waiting) > 20 else "") or "none",
-    }
-    return listed, notes
 
 
 @dg.asset(
