@@ -20,6 +20,8 @@ from tests.formats.fixtures import (
 from tests.s3_server import S3Bucket, s3_bucket, s3_server  # noqa: F401 - fixtures
 from tests.support.env import temporary_env
 
+pytestmark = pytest.mark.slow  # the whole graph, once: ingestion to alerts, baseline, report
+
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 DAY = TODAY - dt.timedelta(days=2)  # predictions; their ground truth is collected a day later (lag_days: 1)
 
