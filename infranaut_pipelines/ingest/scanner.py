@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from infranaut_pipelines.ingest.contract import BadDropKey, DropKind, parse_drop_key
-from infranaut_pipelines.ingest.formats.layout import locate
+from infranaut_pipelines.ingest.formats.layout import locate, owner
 from infranaut_pipelines.registry.schema import Registry
 from infranaut_pipelines.storage.object_store import ObjectInfo
 
@@ -205,7 +205,9 @@ def scan(
         fresh[ident] = lm
         where, reason = _classify(obj, registry_ids, last_day, first_day, registry)
         if where is None:
-            rejects.append(ScanReject(obj.key, reason, now, obj.version_token, *_key_hints(obj.key)))
+            model = owner(obj.key, registry)  # a serving-log folder names its model (ingest/formats)
+            hints = (model, "") if model else _key_hints(obj.key)
+            rejects.append(ScanReject(obj.key, reason, now, obj.version_token, *hints))
         else:
             groups.setdefault(where, []).append(obj)
 

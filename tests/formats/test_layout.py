@@ -65,5 +65,6 @@ def test_the_scanner_requests_serving_log_partitions_and_rejects_off_layout_keys
     assert got == [("inferences", MODEL, "2026-11-03", 2), ("labels", MODEL, "2026-11-02", 1)]
     assert [r.key for r in result.rejects] == ["datacapture/parcel-eta-prod/AllTraffic/oops.jsonl"]
     assert "yyyy/mm/dd/hh" in result.rejects[0].reason
+    assert result.rejects[0].model_id == MODEL  # filed under its model, not a path segment
     again = scan(objs, result.cursor, REGISTRY, now=T + dt.timedelta(hours=1))
     assert again.requests == [] and again.rejects == []  # the cursor guarantee holds for these keys too

@@ -69,6 +69,11 @@ def locate(key: str, last_modified: dt.datetime, registry: Registry) -> Located 
     return None
 
 
+def owner(key: str, registry: Registry) -> str | None:
+    """The model whose source folder holds ``key`` (so a rejected key is filed under its model), else None."""
+    return next((spec.id for folder, _, spec in _folders(registry) if key.startswith(folder)), None)
+
+
 def _hour_path_day(key: str, rest: str, what: str) -> dt.date:
     parts = rest.split("/")
     expected = f"expected <prefix>/{what}yyyy/mm/dd/hh/<file>.jsonl (SageMaker capture layout)"
