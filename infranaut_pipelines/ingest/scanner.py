@@ -32,8 +32,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from infranaut_pipelines.ingest.contract import BadDropKey, DropKind, parse_drop_key
-from infranaut_pipelines.ingest.formats.layout import locate, owner
+from infranaut_pipelines.ingest.contract import BadDropKey, DropKey, DropKind, parse_drop_key
+from infranaut_pipelines.ingest.formats.layout import Located, locate, owner
 from infranaut_pipelines.registry.schema import Registry
 from infranaut_pipelines.storage.object_store import ObjectInfo
 
@@ -143,7 +143,7 @@ def run_key_for(kind: str, model_id: str, day: dt.date, objects: Iterable[Object
     return f"{kind}:{model_id}:{day.isoformat()}:{digest.hexdigest()[:20]}"
 
 
-def _drop(obj: ObjectInfo, registry: Registry):  # type: ignore[no-untyped-def]
+def _drop(obj: ObjectInfo, registry: Registry) -> Located | DropKey:
     """The (kind, model, day) of a key: a serving-log layout the registry declares (ingest/formats), else the contract."""
     return locate(obj.key, obj.last_modified, registry) or parse_drop_key(obj.key)
 
