@@ -96,6 +96,7 @@ def drift_baseline(
         prediction=reference.get_column(spec.prediction.column),
     )
     sketch_key = baseline_sketch_key(model_id, sketch.version)
+    write_baseline_files(store, spec, sketch)  # SageMaker Model Monitor's constraints.json (interop/)
     store.write_bytes(sketch_key, sketch.to_bytes())
     pointer = {
         "model_id": model_id,
@@ -108,8 +109,6 @@ def drift_baseline(
         "importance": feature_importance(reference, spec),
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
-    # SageMaker Model Monitor's baseline files, for tools migrated from it (interop/sagemaker.py).
-    constraints_key = write_baseline_files(store, spec, reference, sketch.version)
     store.write_bytes(baseline_pointer_key(model_id), json.dumps(pointer, indent=2).encode())
     return dg.MaterializeResult(
         metadata={
@@ -119,7 +118,6 @@ def drift_baseline(
             "labelled_rows": dg.MetadataValue.int(labelled),
             "missing_parts": dg.MetadataValue.text("; ".join(missing) or "none"),
             "sketch_path": dg.MetadataValue.path(store.uri(sketch_key)),
-            "sagemaker_constraints": dg.MetadataValue.path(store.uri(constraints_key)),
         },
         data_version=dg.DataVersion(sketch.version),
     )

@@ -81,8 +81,7 @@ def drift_report(
     store.write_bytes(prefix + "drift_report.html", render_html(result, title, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.json", render_json(result, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.csv", render_csv(result).encode("utf-8"))
-    # SageMaker-compatible statistics.json / constraint_violations.json beside the reports (interop/sagemaker.py).
-    n_violations = write_partition_files(store, spec, day, model_features, result, pointer["version"])
+    write_partition_files(store, spec, day, model_features, result, sketch)  # SageMaker-compatible (interop/)
     html_uri = store.uri(report_html_key(model_id, day))
     wh.replace_partition("drift_results", drift_rows(result, model_id, day, pointer["version"]), where)
     wh.replace_partition("drift_summaries", drift_summary_row(result, model_id, day, pointer["version"], html_uri), where)
@@ -102,7 +101,6 @@ def drift_report(
             "report_json": dg.MetadataValue.path(store.uri(prefix + "drift_report.json")),
             "baseline_version": dg.MetadataValue.text(pointer["version"]),
             "current_rows": dg.MetadataValue.int(model_features.height),
-            "sagemaker_violations": dg.MetadataValue.int(n_violations),
         }
     )
 

@@ -10,7 +10,8 @@ Schemas as the SageMaker developer guide documents them (model-monitor-byoc-stat
   ``distribution.categorical.buckets`` of ``value`` / ``count``).  The 10 buckets are exact counts over the
   day's rows; no KLL ``sketch`` is written (the guide lets a container omit or replace it).
 * constraints: ``version``, ``features[]`` with ``name``, ``inferred_type``, ``completeness``,
-  ``num_constraints.is_non_negative``, ``string_constraints.domains``; ``monitoring_config``.
+  ``num_constraints.is_non_negative``, ``string_constraints.domains``; ``monitoring_config``. Built from the
+  baseline's sketch, so every reference (a managed baseline or one built for a single report) has one.
 * violations: ``violations[]`` of ``feature_name``, ``constraint_check_type`` and ``description``.
 
 Sensitive features (registry ``sensitive: true``) get no value buckets and no domains: their values are never
@@ -25,6 +26,7 @@ from typing import Any
 import polars as pl
 
 from infranaut_pipelines.drift.result import DriftResult, json_safe
+from infranaut_pipelines.drift.sketch import BaselineSketch
 from infranaut_pipelines.registry.schema import FeatureSpec, ModelSpec
 
 CHECK_TYPES = ("data_type_check", "completeness_check", "baseline_drift_check", "missing_column_check",
@@ -96,24 +98,37 @@ def statistics(frame: pl.DataFrame, spec: ModelSpec) -> dict[str, Any]:
     return json_safe({"version": 0, "dataset": {"item_count": frame.height}, "features": features})
 
 
-def constraints(frame: pl.DataFrame, spec: ModelSpec) -> dict[str, Any]:
-    """``constraints.json`` suggested from a baseline's reference rows, as Model Monitor's baselining does."""
+def _declared_type(spec: ModelSpec, f: FeatureSpec | None) -> str:
+    """The inferred type of a column as the registry types it (what the raw contract coerces it to)."""
+    if f is None:
+        return "String" if spec.task == "multiclass_classification" else "Fractional"
+    return {"int": "Integral", "float": "Fractional"}.get(f.type, "String")
+
+
+def constraints(sketch: BaselineSketch, spec: ModelSpec) -> dict[str, Any]:
+    """``constraints.json`` of a baseline, from its sketch (so any reference Infranaut builds has one).
+
+    Columns are the drift-monitored ones (``drift: false`` features are in no baseline).
+    """
     features = []
     for name, f in _columns(spec):
-        if name not in frame.columns:
+        col = sketch.columns.get(name)
+        if col is None or col.error:
             continue
-        series = frame.get_column(name)
-        kind = _inferred_type(series)
-        entry: dict[str, Any] = {"name": name, "inferred_type": kind,
-                                 "completeness": _completeness(series)}
-        if kind != "String":
-            low = series.drop_nulls().min()
-            entry["num_constraints"] = {"is_non_negative": bool(low is None or float(low) >= 0)}  # type: ignore[arg-type]
-        elif not (f and f.sensitive):
-            declared = f.values if f and f.values else None
-            observed = sorted(str(v) for v in series.drop_nulls().cast(pl.Utf8).unique().to_list())
-            domain = declared or (observed if len(observed) <= _MAX_DOMAIN else None)
-            if domain is not None:
+        entry: dict[str, Any] = {"name": name, "inferred_type": _declared_type(spec, f)}
+        if col.numeric is not None:
+            num = col.numeric
+            total = num.n + num.n_null + num.n_nan + num.n_inf
+            entry["completeness"] = num.n / total if total else 0.0
+            entry["num_constraints"] = {"is_non_negative": bool(num.n == 0 or num.vmin >= 0)}
+        elif col.categorical is not None:
+            cat = col.categorical
+            total = cat.n + cat.n_null
+            entry["completeness"] = cat.n / total if total else 0.0
+            sensitive = bool(f and f.sensitive)
+            domain = (f.values if f and f.values else None) or (
+                sorted(cat.counts) if not col.lumped and len(cat.counts) <= _MAX_DOMAIN else None)
+            if domain is not None and not sensitive:
                 entry["string_constraints"] = {"domains": list(domain)}
         features.append(entry)
     threshold = next((c.threshold for c in spec.drift.columns.values() if c.threshold is not None), None)
@@ -182,8 +197,8 @@ def violations(
                 add(name, "categorical_values_check", f"{unknown.len()} value(s) outside the baseline domain{shown}; "
                     f"{share:.4f} of values are known, the threshold is "
                     f"{baseline.get('monitoring_config', {}).get('domain_content_threshold', 1.0)}.")
-    for name, _ in _columns(spec):
-        if name in frame.columns and name not in expected:
+    for name, f in _columns(spec):
+        if (f is None or f.drift) and name in frame.columns and name not in expected:
             add(name, "extra_column_check", f"Column {name} is in the current dataset but not in the baseline.")
     if drift is not None:
         scored = list(drift.columns) + ([drift.prediction_drift] if drift.prediction_drift else [])

@@ -63,15 +63,15 @@ def written(tmp_path: Path) -> tuple[LocalStore, dict[str, Any]]:
     store = LocalStore(tmp_path)
     reference, current = frame(800, 1), frame(800, 2, shift=2.0, zones=("north", "south", "harbour"))
     sketch = build_sketch(reference, drift_columns(spec), drift_settings(spec), prediction=reference["eta_hours"])
-    write_baseline_files(store, spec, reference, sketch.version)
+    write_baseline_files(store, spec, sketch)
     result = compare(sketch, current, drift_columns(spec), drift_settings(spec))
     day = "2026-11-03"
-    n = write_partition_files(store, spec, dt.date.fromisoformat(day), current, result, sketch.version)
+    n = write_partition_files(store, spec, dt.date.fromisoformat(day), current, result, sketch)
     read = lambda k: json.loads(store.read_bytes(k))  # noqa: E731
     docs = {"statistics": read(f"reports/parcel_eta/{day}/statistics.json"),
             "violations": read(f"reports/parcel_eta/{day}/constraint_violations.json"),
             "constraints": read("baselines/parcel_eta/constraints.json"),
-            "baseline_statistics": read(f"baselines/parcel_eta/{sketch.version}/statistics.json"),
+            "versioned": read(f"baselines/parcel_eta/{sketch.version}/constraints.json"),
             "n": n, "result": result}
     return store, docs
 
@@ -79,7 +79,7 @@ def written(tmp_path: Path) -> tuple[LocalStore, dict[str, Any]]:
 def test_statistics_follow_the_documented_schema(written) -> None:
     _, docs = written
     stats = docs["statistics"]
-    assert keys(stats) <= STATISTICS_KEYS and keys(docs["baseline_statistics"]) <= STATISTICS_KEYS
+    assert keys(stats) <= STATISTICS_KEYS
     assert stats["version"] == 0 and stats["dataset"]["item_count"] == 800
     by_name = {f["name"]: f for f in stats["features"]}
     assert set(by_name) == {"distance_km", "parcels", "zone", "eta_hours"}
@@ -98,11 +98,13 @@ def test_statistics_follow_the_documented_schema(written) -> None:
 def test_constraints_follow_the_documented_schema(written) -> None:
     _, docs = written
     cons = docs["constraints"]
-    assert keys(cons) <= CONSTRAINTS_KEYS and cons["version"] == 0
+    assert keys(cons) <= CONSTRAINTS_KEYS and cons["version"] == 0 and cons == docs["versioned"]
     by_name = {f["name"]: f for f in cons["features"]}
     assert by_name["distance_km"]["completeness"] == 1.0
     assert by_name["distance_km"]["num_constraints"] == {"is_non_negative": True}
     assert by_name["zone"]["string_constraints"]["domains"] == ["north", "south"]
+    assert {f["name"]: f["inferred_type"] for f in cons["features"]} == {
+        "distance_km": "Fractional", "parcels": "Integral", "zone": "String", "eta_hours": "Fractional"}
     assert cons["monitoring_config"]["distribution_constraints"]["perform_comparison"] == "Enabled"
 
 
@@ -124,8 +126,8 @@ def test_sensitive_values_are_never_written(tmp_path: Path) -> None:
     store = LocalStore(tmp_path)
     reference, current = frame(300, 1), frame(300, 3, zones=("north", "secret-site"))
     sketch = build_sketch(reference, drift_columns(spec), drift_settings(spec), prediction=reference["eta_hours"])
-    write_baseline_files(store, spec, reference, sketch.version)
+    write_baseline_files(store, spec, sketch)
     write_partition_files(store, spec, dt.date(2026, 11, 3), current,
-                          compare(sketch, current, drift_columns(spec), drift_settings(spec)), sketch.version)
-    written_text = " ".join(p.read_text() for p in tmp_path.rglob("*.json") if p.name != f"{sketch.version}.json")
+                          compare(sketch, current, drift_columns(spec), drift_settings(spec)), sketch)
+    written_text = " ".join(p.read_text() for p in tmp_path.rglob("*.json"))
     assert "secret-site" not in written_text and "north" not in written_text
