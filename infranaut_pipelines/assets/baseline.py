@@ -11,6 +11,7 @@ import json
 
 import dagster as dg
 
+from infranaut_pipelines.interop.files import write_baseline_files
 from infranaut_pipelines.monitoring.layout import baseline_pointer_key
 from infranaut_pipelines.monitoring.reference import build_reference, describe_days, store_reference
 from infranaut_pipelines.monitoring.specs import baseline_days
@@ -56,6 +57,7 @@ def drift_baseline(
         context.log.warning(f"baseline day {day} has no model_features partition: skipped")
     sketch, used, missing = built.sketch, built.pointer["days"], built.pointer["missing"]
     pointer = store_reference(store, built)
+    write_baseline_files(store, spec, sketch)  # SageMaker Model Monitor's constraints.json (interop/)
     store.write_bytes(baseline_pointer_key(model_id), json.dumps(pointer, indent=2).encode())
     return dg.MaterializeResult(
         metadata={

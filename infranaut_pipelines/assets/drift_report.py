@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 
 from infranaut_pipelines.drift import compare
+from infranaut_pipelines.interop.files import write_partition_files
 from infranaut_pipelines.monitoring.bootstrap import bootstrap_window
 from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows, drift_summary_row
 from infranaut_pipelines.monitoring.layout import (
@@ -89,6 +90,7 @@ def drift_report(
     store.write_bytes(report_html_key(model_id, day), render_html(result, title, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.json", render_json(result, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.csv", render_csv(result).encode("utf-8"))
+    write_partition_files(store, spec, day, model_features, result, sketch)  # SageMaker-compatible (interop/)
     html_uri = store.uri(report_html_key(model_id, day))
     if segments is not None:
         wh.replace_partition("segment_results", segment_rows(segments, model_id, day), where)

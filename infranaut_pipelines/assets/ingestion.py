@@ -3,13 +3,21 @@
 A file that cannot be read is rejected with its reason (recorded in ``rejected_drops`` and in the
 materialization's metadata) while the other files of the partition are still ingested: one bad upload
 must not block a day of good ones.
+
+A model whose registry ``source`` names a serving stack (SageMaker capture, KServe, an inference table) is
+read from that stack's layout through :mod:`infranaut_pipelines.ingest.formats` into the same frame; a
+record that does not decode is a row carrying its reason, so validation quarantines it and every record
+is counted.
 """
 
+import datetime as dt
 
 import dagster as dg
 import polars as pl
 
 from infranaut_pipelines.ingest.contract import BadDropKey, DropKind, drop_prefix, parse_drop_key
+from infranaut_pipelines.ingest.formats.decode import uses_serving_log
+from infranaut_pipelines.ingest.formats.partition import read_partition
 from infranaut_pipelines.ingest.ledger import write_ledger
 from infranaut_pipelines.ingest.readers import UnreadableDrop, raw_contract_schema, read_drop_with_report
 from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
@@ -37,8 +45,16 @@ def _ingest(
     files: list[str] = []
     rejections: list[Rejection] = []
     extra_columns: dict[str, list[str]] = {}  # per file: columns not in the registry, dropped by the reader
-    listed = list(store.list(drop_prefix(kind, model_id, day)))
-    for obj in listed:
+    notes: dict[str, str] = {}
+    if uses_serving_log(spec, kind):
+        got = read_partition(store, settings.registry(), spec, kind, day, dt.datetime.now(dt.timezone.utc))
+        frames, files, rejections, notes, listed = got.frames, got.files, got.rejections, got.notes, got.listed
+        for r in rejections:
+            context.log.warning(f"rejected drop {r.key}: {r.reason}")
+        contract_drops = []
+    else:
+        listed = contract_drops = list(store.list(drop_prefix(kind, model_id, day)))
+    for obj in contract_drops:
         try:
             if obj.problem:
                 raise UnreadableDrop(obj.problem)
@@ -77,6 +93,7 @@ def _ingest(
             "extra_columns": dg.MetadataValue.md(
                 "\n".join(f"- `{k}`: {', '.join(cols)}" for k, cols in extra_columns.items()) or "none"
             ),
+            **{k: dg.MetadataValue.text(v) for k, v in notes.items()},
         },
     )
 

@@ -45,6 +45,7 @@ __all__ = [
     "open_drop",
     "iter_drop_batches",
     "raw_contract_schema",
+    "read_records",
 ]
 
 Kind = Literal["inferences", "labels"]
@@ -156,6 +157,59 @@ def _scan_source(path: Path, fmt: str, columns: list[ColumnRule]) -> pl.LazyFram
     return lf.select([pl.col(n) for n in names if n in present])
 
 
+def _to_contract(
+    src: pl.LazyFrame, schema: pl.Schema, columns: list[ColumnRule], source_key: str, prior_errors: str | None = None
+) -> pl.LazyFrame:
+    """The raw contract over ``src``; ``prior_errors``: a List(Utf8) column of ``src`` with problems found before
+    coercion (a decoder's per-record reasons), listed first in ``_ingest_errors``."""
+    # Steps, so each conversion runs once: fast parses of the common spelling, typed values next to
+    # the raw columns, errors comparing the two, then the contract's columns in order.
+    pre = {i: e.alias(f"__pre_{i}") for i, c in enumerate(columns) if (e := prestage(c, schema.get(c.name))) is not None}
+    typed = [
+        coerce_value(c, schema.get(c.name), pl.col(f"__pre_{i}") if i in pre else None).alias(f"__typed_{i}")
+        for i, c in enumerate(columns)
+    ]
+    errors = [coerce_error(c, schema.get(c.name), pl.col(f"__typed_{i}")) for i, c in enumerate(columns)]
+    if prior_errors is not None:
+        prior = pl.col(prior_errors)
+        errors.insert(0, pl.when(prior.list.len() > 0).then(prior.list.join(ERROR_SEPARATOR)))
+    keep = [c.name for c in columns if c.name in schema] + ([prior_errors] if prior_errors else [])
+    return (
+        # Extras are dropped before anything else, so a stray "_row_number" column cannot collide.
+        src.select(keep)
+        .with_row_index("_row_number", offset=1)
+        .with_columns(list(pre.values()))
+        .with_columns(typed)
+        .with_columns(_joined_errors(errors).alias("_ingest_errors"))
+        .with_columns(_split_errors(pl.col("_ingest_errors")))
+        .select(
+            *[pl.col(f"__typed_{i}").alias(c.name) for i, c in enumerate(columns)],
+            pl.lit(source_key, dtype=pl.Utf8).alias("_source_file"),
+            pl.col("_row_number").cast(pl.Int64),
+            "_ingest_errors",
+        )
+    )
+
+
+def read_records(
+    rows: list[dict[str, object]], errors: list[list[str]], spec: ModelSpec, kind: Kind, source_key: str
+) -> pl.DataFrame:
+    """Decoded serving-log records (text values, see ingest/formats) into the raw contract, typed like a drop.
+
+    ``errors[i]`` are row i's decoding problems; they lead its ``_ingest_errors`` so validation quarantines it.
+    Columns absent from every record (latency in SageMaker capture) are null, not an error per row.
+    """
+    columns = contract_columns(spec, kind)
+    names = [c.name for c in columns]
+    data: dict[str, list[object]] = {n: [r.get(n) for r in rows] for n in names}
+    data["__decode_errors"] = [[e.replace(ERROR_SEPARATOR, " ") for e in errs] for errs in errors]
+    schema = {**{n: pl.Utf8 for n in names}, "__decode_errors": pl.List(pl.Utf8)}
+    frame = pl.DataFrame(data, schema=schema)
+    return _to_contract(frame.lazy(), frame.schema, columns, source_key, "__decode_errors").collect(
+        optimizations=_optimizations("records")
+    )
+
+
 @contextlib.contextmanager
 def open_drop(path: Path, extension: str, spec: ModelSpec, kind: Kind, source_key: str) -> Iterator[
     tuple[pl.LazyFrame, DropReport]
@@ -202,29 +256,7 @@ def _open(path: Path, extension: str, spec: ModelSpec, kind: Kind, source_key: s
             extra_columns=[n for n in schema.names() if n not in wanted],
             missing_columns=[c.name for c in columns if c.name not in schema],
         )
-        # Steps, so each conversion runs once: fast parses of the common spelling, typed values next to
-        # the raw columns, errors comparing the two, then the contract's columns in order.
-        pre = {i: e.alias(f"__pre_{i}") for i, c in enumerate(columns) if (e := prestage(c, schema.get(c.name))) is not None}
-        typed = [
-            coerce_value(c, schema.get(c.name), pl.col(f"__pre_{i}") if i in pre else None).alias(f"__typed_{i}")
-            for i, c in enumerate(columns)
-        ]
-        errors = [coerce_error(c, schema.get(c.name), pl.col(f"__typed_{i}")) for i, c in enumerate(columns)]
-        lf = (
-            # Extras are dropped before anything else, so a stray "_row_number" column cannot collide.
-            src.select([c.name for c in columns if c.name in schema])
-            .with_row_index("_row_number", offset=1)
-            .with_columns(list(pre.values()))
-            .with_columns(typed)
-            .with_columns(_joined_errors(errors).alias("_ingest_errors"))
-            .with_columns(_split_errors(pl.col("_ingest_errors")))
-            .select(
-                *[pl.col(f"__typed_{i}").alias(c.name) for i, c in enumerate(columns)],
-                pl.lit(source_key, dtype=pl.Utf8).alias("_source_file"),
-                pl.col("_row_number").cast(pl.Int64),
-                "_ingest_errors",
-            )
-        )
+        lf = _to_contract(src, schema, columns, source_key)
         yield lf, report, local, fmt
 
 

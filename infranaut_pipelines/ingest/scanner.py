@@ -32,7 +32,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from infranaut_pipelines.ingest.contract import BadDropKey, DropKind, parse_drop_key
+from infranaut_pipelines.ingest.contract import BadDropKey, DropKey, DropKind, parse_drop_key
+from infranaut_pipelines.ingest.formats.layout import Located, locate, owner
 from infranaut_pipelines.registry.schema import Registry
 from infranaut_pipelines.storage.object_store import ObjectInfo
 
@@ -142,14 +143,19 @@ def run_key_for(kind: str, model_id: str, day: dt.date, objects: Iterable[Object
     return f"{kind}:{model_id}:{day.isoformat()}:{digest.hexdigest()[:20]}"
 
 
+def _drop(obj: ObjectInfo, registry: Registry) -> Located | DropKey:
+    """The (kind, model, day) of a key: a serving-log layout the registry declares (ingest/formats), else the contract."""
+    return locate(obj.key, obj.last_modified, registry) or parse_drop_key(obj.key)
+
+
 def _classify(
-    obj: ObjectInfo, registry_ids: set[str], last_day: dt.date, first_day: dt.date | None
+    obj: ObjectInfo, registry_ids: set[str], last_day: dt.date, first_day: dt.date | None, registry: Registry
 ) -> tuple[tuple[str, str, dt.date] | None, str]:
     """((kind, model, day), "") for a good drop, or (None, reason) for a reject."""
     if obj.problem:  # the store listed it but cannot read it (a dangling or escaping symlink)
         return None, obj.problem
     try:
-        drop = parse_drop_key(obj.key)
+        drop = _drop(obj, registry)
     except BadDropKey as exc:
         return None, exc.reason
     if drop.model_id not in registry_ids:
@@ -197,14 +203,20 @@ def scan(
         if ident in seen or ident in fresh:
             continue
         fresh[ident] = lm
-        where, reason = _classify(obj, registry_ids, last_day, first_day)
+        where, reason = _classify(obj, registry_ids, last_day, first_day, registry)
         if where is None:
-            rejects.append(ScanReject(obj.key, reason, now, obj.version_token, *_key_hints(obj.key)))
+            model = owner(obj.key, registry)  # a serving-log folder names its model (ingest/formats)
+            hints = (model, "") if model else _key_hints(obj.key)
+            rejects.append(ScanReject(obj.key, reason, now, obj.version_token, *hints))
         else:
             groups.setdefault(where, []).append(obj)
 
     for held in cursor.pending:
-        drop = parse_drop_key(held.key)
+        try:
+            drop = _drop(held, registry)
+        except BadDropKey as exc:  # its model's source changed while it waited
+            rejects.append(ScanReject(held.key, exc.reason, now, held.version_token, *_key_hints(held.key)))
+            continue
         if drop.model_id not in registry_ids:  # unregistered while it waited
             reason = f"model {drop.model_id!r} is not in the model registry; register it, then re-upload"
             rejects.append(ScanReject(held.key, reason, now, held.version_token, drop.model_id, drop.partition_date))

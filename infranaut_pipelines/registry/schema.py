@@ -174,6 +174,90 @@ class AlertRouting(_Strict):
     historic_after_days: int | None = Field(default=None, ge=0)
 
 
+SourceFormat = Literal["infranaut", "sagemaker_capture", "kserve", "inference_table"]
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()\-]+(/[A-Za-z0-9!_.*'()\-]+)*$")
+
+
+def _check_prefix(v: str, what: str) -> str:
+    """A key prefix inside the landing store: relative, no '.'/'..' segments, not our own contract's folders."""
+    v = v.strip("/")
+    if "://" in v:
+        raise ValueError(f"{what} {v!r} is a URL: give the key prefix inside the landing bucket (INFRANAUT_LANDING_URL)")
+    if v and (not _PREFIX_RE.fullmatch(v) or any(p in (".", "..") for p in v.split("/"))):
+        raise ValueError(f"{what} {v!r} must be a relative key prefix (letters, digits, !_.*'()- and '/')")
+    if v.split("/")[0] in ("inferences", "labels"):
+        raise ValueError(f"{what} {v!r} is inside the landing contract's own 'inferences/' or 'labels/' folders")
+    return v
+
+
+class GroundTruthSource(_Strict):
+    """Where SageMaker ground-truth records land: ``<prefix>/yyyy/mm/dd/hh/*.jsonl``."""
+
+    format: Literal["sagemaker_ground_truth"] = "sagemaker_ground_truth"
+    prefix: str
+
+    @field_validator("prefix")
+    @classmethod
+    def _p(cls, v: str) -> str:
+        v = _check_prefix(v, "ground_truth.prefix")
+        if not v:
+            raise ValueError("ground_truth.prefix is required (the folder the labelling job writes to)")
+        return v
+
+
+class SourceSpec(_Strict):
+    """What the model's serving stack writes and where (see docs/registry.md, "Where the logs come from").
+
+    The default, ``infranaut``, is the landing contract (``inferences/<model>/dt=.../``), so a registry
+    without ``source`` behaves as before.
+    """
+
+    format: SourceFormat = "infranaut"
+    # Key prefix inside the landing store: SageMaker's DestinationS3Uri path, KServe's logger path up to
+    # the component (``<prefix>/<namespace>/<inference service>/<component>``), or an inference-table export.
+    prefix: str = ""
+    endpoint: str | None = None  # sagemaker_capture: the endpoint name (a path segment)
+    variant: str | None = None  # sagemaker_capture: the production variant (a path segment)
+    ground_truth: GroundTruthSource | None = None
+    # kserve: how long a request waits for its response (and the reverse) before it is quarantined.
+    grace_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+
+    @field_validator("prefix")
+    @classmethod
+    def _p(cls, v: str) -> str:
+        return _check_prefix(v, "prefix")
+
+    @field_validator("endpoint", "variant")
+    @classmethod
+    def _segment(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9\-]{0,62}", v):
+            raise ValueError(f"{v!r} is not a SageMaker endpoint/variant name (letters, digits, '-', up to 63)")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> "SourceSpec":
+        sm = self.format == "sagemaker_capture"
+        if sm and (self.endpoint is None or self.variant is None):
+            raise ValueError("format 'sagemaker_capture' needs 'endpoint' and 'variant' (the capture path's folders)")
+        if not sm and (self.endpoint is not None or self.variant is not None):
+            raise ValueError(f"'endpoint'/'variant' only apply to format 'sagemaker_capture', not {self.format!r}")
+        if self.ground_truth is not None and not sm:
+            raise ValueError("'ground_truth' only applies to format 'sagemaker_capture'")
+        if self.format == "infranaut" and self.prefix:
+            raise ValueError("format 'infranaut' lands under inferences/<model>/dt=.../: it takes no 'prefix'")
+        if self.format in ("kserve", "inference_table") and not self.prefix:
+            raise ValueError(f"format {self.format!r} needs 'prefix' (where its objects land)")
+        return self
+
+    @property
+    def capture_prefix(self) -> str:
+        """The folder holding this model's records, up to (not including) the date folders, with a trailing '/'."""
+        parts = [self.prefix] if self.prefix else []
+        if self.format == "sagemaker_capture":
+            parts += [self.endpoint or "", self.variant or ""]
+        return "/".join(parts) + "/" if parts else ""
+
+
 class ModelSpec(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_\-]{1,62}$")
     task: Task
@@ -187,6 +271,7 @@ class ModelSpec(_Strict):
     validation: ValidationSpec = ValidationSpec()
     alerts: AlertRouting = AlertRouting()
     segments: list[SegmentSpec] = Field(default=[], max_length=10)
+    source: SourceSpec = SourceSpec()
 
     @model_validator(mode="after")
     def _check(self) -> "ModelSpec":
@@ -230,6 +315,7 @@ class Registry(_Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"duplicate model ids: {dupes}")
+        _check_source_overlap(self.models)
         return self
 
     @property
@@ -241,3 +327,17 @@ class Registry(_Strict):
             if m.id == model_id:
                 return m
         raise KeyError(f"model {model_id!r} is not in the registry (known: {self.model_ids})")
+
+
+def _check_source_overlap(models: list[ModelSpec]) -> None:
+    """Two models reading the same folder (or one inside the other) would each ingest the other's records."""
+    places: list[tuple[str, str]] = []
+    for m in models:
+        if m.source.format != "infranaut":
+            places.append((m.source.capture_prefix, m.id))
+        if m.source.ground_truth is not None:
+            places.append((m.source.ground_truth.prefix + "/", m.id))
+    for i, (a, ma) in enumerate(places):
+        for b, mb in places[i + 1:]:
+            if a.startswith(b) or b.startswith(a):
+                raise ValueError(f"models {ma!r} and {mb!r} read overlapping landing folders ({a!r}, {b!r})")
