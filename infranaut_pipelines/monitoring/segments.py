@@ -8,6 +8,7 @@ value the reference never had is reported as having no reference. Results are so
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field
 
@@ -58,14 +59,16 @@ class SegmentSketches:
 
     def to_bytes(self) -> bytes:
         return json.dumps({
-            "sketches": {c: {v: s.to_bytes().decode() for v, s in per.items()} for c, per in self.sketches.items()},
+            # A sketch's bytes are compressed: base64 keeps them in one JSON document.
+            "sketches": {c: {v: base64.b64encode(s.to_bytes()).decode() for v, s in per.items()}
+                         for c, per in self.sketches.items()},
             "left_out": self.left_out,
         }, sort_keys=True).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "SegmentSketches":
         raw = json.loads(data)
-        return cls({c: {v: BaselineSketch.from_bytes(s.encode()) for v, s in per.items()}
+        return cls({c: {v: BaselineSketch.from_bytes(base64.b64decode(s)) for v, s in per.items()}
                     for c, per in raw["sketches"].items()}, dict(raw.get("left_out", {})))
 
 

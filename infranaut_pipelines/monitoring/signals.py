@@ -53,7 +53,9 @@ def build_signals(
     details: dict[str, dict[str, Any]] = {}
     drifted: list[str] = []
     new_categories: dict[str, list[str]] = {}
-    if columns is not None:
+    # An empty result can come back untyped (a Null "role" column) when the partition has no drift rows, e.g. a
+    # model waiting for its first baseline while other models' rows exist: nothing to read then.
+    if columns is not None and columns.height:
         for r in columns.filter(columns["role"] == "feature").iter_rows(named=True):
             norm = normalised_score(r["method"], r["score"], r["threshold"])
             if norm is not None:

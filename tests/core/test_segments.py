@@ -107,3 +107,18 @@ def test_bad_segments_fail_at_load_and_many_values_are_capped() -> None:
     assert built is not None and built.segments is not None
     assert len(built.segments.sketches["plan"]) <= 5
     assert segment_labels(ref.head(3), spec.segments[0]).to_list() == ref.head(3)["plan"].to_list()
+
+
+def test_segment_sketches_survive_the_lake_round_trip(tmp_path: Path) -> None:
+    from infranaut_pipelines.monitoring.reference import load_segments, store_reference
+    from infranaut_pipelines.storage.object_store import open_store
+
+    spec = parse_registry(SEGMENTED).model(MODEL)
+    built = build_reference(spec, [DAY], lambda d: (_frame(5000, 1), None))
+    assert built is not None
+    store = open_store(tmp_path.as_uri())
+    pointer = store_reference(store, built)
+    loaded = load_segments(store, pointer)
+    assert loaded is not None and loaded.sketches.keys() == built.segments.sketches.keys()
+    assert {v: s.version for v, s in loaded.sketches["plan"].items()} == {
+        v: s.version for v, s in built.segments.sketches["plan"].items()}
