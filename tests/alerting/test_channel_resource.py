@@ -1,0 +1,62 @@
+"""The Dagster side: NotifierResource configured from the environment delivers to every configured channel."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from infranaut_pipelines.registry import load_registry
+from infranaut_pipelines.resources.notify import NotifierResource
+from infranaut_pipelines.warehouse import Warehouse
+from tests.alerting.own_channels import RULES_YAML, own_signals
+from tests.pagerduty_server import ROUTING_KEY, pagerduty_server  # noqa: F401 - fixture
+from tests.smtp_server import smtp_cert, smtp_server  # noqa: F401 - fixtures
+from tests.support.own_model import REGISTRY_YAML
+from tests.webhook_server import WEBHOOK_SECRET, webhook_server  # noqa: F401 - fixture
+
+
+@pytest.fixture
+def channel_env(tmp_path, monkeypatch, pagerduty_server, smtp_server, webhook_server):
+    (tmp_path / "models.yaml").write_text(REGISTRY_YAML)
+    (tmp_path / "rules.yaml").write_text(RULES_YAML)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "INFRANAUT_ALERT_EMAIL_TO"):
+        monkeypatch.delenv(name, raising=False)
+    env = {
+        "INFRANAUT_REGISTRY": str(tmp_path / "models.yaml"), "INFRANAUT_ALERT_RULES": str(tmp_path / "rules.yaml"),
+        "INFRANAUT_PAGERDUTY_ROUTING_KEY": ROUTING_KEY, "INFRANAUT_PAGERDUTY_EVENTS_URL": pagerduty_server.events_url,
+        "INFRANAUT_SMTP_HOST": "127.0.0.1", "INFRANAUT_SMTP_PORT": str(smtp_server.port),
+        "INFRANAUT_SMTP_USER": smtp_server.user, "INFRANAUT_SMTP_PASSWORD": smtp_server.password,
+        "INFRANAUT_SMTP_CA_FILE": smtp_server.ca_file, "INFRANAUT_ALERT_EMAIL_FROM": "infranaut@acme.test",
+        "INFRANAUT_ALERT_WEBHOOK_URL": webhook_server.url + "/hook", "INFRANAUT_ALERT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path
+
+
+def test_resource_from_env_pages_mails_and_posts_and_keeps_slack_rows(channel_env, pagerduty_server, smtp_server,
+                                                                      webhook_server):
+    NotifierResource.validate_env()  # every route has its settings
+    declared = NotifierResource.from_env()
+    # Secrets are EnvVar references in the resource's config (shown in the UI as names, not values).
+    assert ROUTING_KEY not in repr(declared) and smtp_server.password not in repr(declared)
+    notifier = declared.process_config_and_initialize()
+    warehouse = Warehouse(f"duckdb:///{channel_env / 'warehouse.duckdb'}")
+    slow_and_drifting = own_signals(latency_p95_ms=400.0, feature_drift={"monthly_spend": 2.5},
+                                    drifted_features=["monthly_spend"])
+    summary, delivery = notifier.record_and_deliver(warehouse, load_registry(), slow_and_drifting,
+                                                    logging.getLogger("test"))
+    assert len(summary.fired) == 2 and delivery is not None
+    assert list(pagerduty_server.incidents.values()) == ["triggered"]
+    assert len(smtp_server.received) == 1 and smtp_server.received[0].tls
+    assert len(webhook_server.deliveries) == 1 and webhook_server.deliveries[0].signature_ok
+    # Slack is not configured: its two messages wait in the outbox, nothing is lost.
+    assert delivery.not_configured == {"slack": 2} and delivery.pending == 2
+
+
+def test_validate_env_fails_at_load_for_a_route_without_its_settings(channel_env, monkeypatch):
+    monkeypatch.delenv("INFRANAUT_PAGERDUTY_ROUTING_KEY")
+    with pytest.raises(ValueError, match=r"rules.yaml: every model, routes.critical: channel 'pagerduty' cannot be "
+                                         r"delivered: INFRANAUT_PAGERDUTY_ROUTING_KEY is not set"):
+        NotifierResource.validate_env()
