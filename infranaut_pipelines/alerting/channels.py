@@ -43,15 +43,25 @@ def channel_problems(rules: RuleSet, settings: Settings) -> list[str]:
 
 
 def build_senders(settings: Settings, *, pagerduty_routing_key: str | None = None, smtp_password: str | None = None,
-                  webhook_url: str | None = None, webhook_secret: str | None = None) -> dict[str, object]:
-    """Senders for the non-Slack channels that are configured (a ValueError names a malformed setting)."""
+                  webhook_url: str | None = None, webhook_secret: str | None = None,
+                  ) -> tuple[dict[str, object], list[str]]:
+    """(senders for the configured non-Slack channels, problems). Each channel is built on its own: a
+    malformed webhook URL must not stop PagerDuty or mail. Problems name the variable, never its value."""
     senders: dict[str, object] = {}
+    problems: list[str] = []
+
+    def build(transport: str, make: Callable[[], object]) -> None:
+        try:
+            senders[transport] = make()
+        except ValueError as exc:
+            problems.append(f"{transport}: {exc}")
+
     if pagerduty_routing_key:
-        senders["pagerduty"] = PagerDutySender(pagerduty_routing_key, settings.pagerduty_events_url)
+        build("pagerduty", lambda: PagerDutySender(pagerduty_routing_key, settings.pagerduty_events_url))
     if settings.smtp_host and settings.alert_email_from:
-        senders["email"] = EmailSender(settings.smtp_host, settings.smtp_port, settings.alert_email_from,
-                                       settings.alert_email_to, user=settings.smtp_user or None,
-                                       password=smtp_password, ca_file=settings.smtp_ca_file or None)
+        build("email", lambda: EmailSender(settings.smtp_host, settings.smtp_port, settings.alert_email_from,
+                                           settings.alert_email_to, user=settings.smtp_user or None,
+                                           password=smtp_password, ca_file=settings.smtp_ca_file or None))
     if webhook_url:
-        senders["webhook"] = WebhookSender(webhook_url, webhook_secret)
-    return senders
+        build("webhook", lambda: WebhookSender(webhook_url, webhook_secret))
+    return senders, problems

@@ -67,8 +67,14 @@ def normalize_route(value: str | list[str] | tuple[str, ...] | None) -> str | No
 
 
 def split_route(route: str) -> list[Target]:
-    """The targets of a stored route (an alert_state ``channel``)."""
-    return [parse_target(part) for part in route.split()]
+    """The targets of a stored route (an alert_state ``channel``).
+
+    A value that is not a route is one Slack channel, as before routes grew: the registry's
+    ``slack_channel`` was never checked, and Slack accepts a bare channel name such as ``ml-alerts``."""
+    try:
+        return [parse_target(part) for part in route.split()]
+    except ValueError:
+        return [Target("slack", route)]
 
 
 def transport_of(channel: str) -> str:

@@ -51,6 +51,7 @@ class NotifierResource(dg.ConfigurableResource):
     alert_webhook_secret: str | None = None
     _sender: SlackSender | None = PrivateAttr(default=None)
     _senders: dict[str, Any] | None = PrivateAttr(default=None)
+    _malformed: list[str] = PrivateAttr(default_factory=list)
 
     @classmethod
     def from_env(cls) -> "NotifierResource":
@@ -84,7 +85,14 @@ class NotifierResource(dg.ConfigurableResource):
                                     settings)
         if problems:
             raise ValueError("alert routes name channels that are not configured:\n  " + "\n  ".join(problems))
-        build_senders(settings)  # a malformed SMTP setting fails now (secrets are checked when resolved)
+        # Malformed values fail now too; the secrets are read through dg.EnvVar, and never echoed.
+        secrets = {field: var.get_value() for field, var in NotifierResource._channel_secrets(settings).items()}
+        _, malformed = build_senders(settings, pagerduty_routing_key=secrets.get("pagerduty_routing_key"),
+                                     smtp_password=secrets.get("smtp_password"),
+                                     webhook_url=secrets.get("alert_webhook_url"),
+                                     webhook_secret=secrets.get("alert_webhook_secret"))
+        if malformed:
+            raise ValueError("alert channel settings are malformed:\n  " + "\n  ".join(malformed))
 
     @property
     def slack_configured(self) -> bool:
@@ -102,9 +110,11 @@ class NotifierResource(dg.ConfigurableResource):
     def senders(self) -> dict[str, Any]:
         """Every configured channel's sender by transport (``slack``, ``pagerduty``, ``email``, ``webhook``)."""
         if self._senders is None:
-            senders = build_senders(infranaut_settings.current(), pagerduty_routing_key=self.pagerduty_routing_key,
-                                    smtp_password=self.smtp_password, webhook_url=self.alert_webhook_url,
-                                    webhook_secret=self.alert_webhook_secret)
+            senders, malformed = build_senders(
+                infranaut_settings.current(), pagerduty_routing_key=self.pagerduty_routing_key,
+                smtp_password=self.smtp_password, webhook_url=self.alert_webhook_url,
+                webhook_secret=self.alert_webhook_secret)
+            self._malformed = malformed  # logged by _deliver; those channels' rows wait in the outbox
             slack = self.sender()
             self._senders = ({"slack": slack} if slack is not None else {}) | senders
         return self._senders
@@ -143,11 +153,9 @@ class NotifierResource(dg.ConfigurableResource):
         return summaries, self._deliver(store, log)
 
     def _deliver(self, store: AlertStore, log: Any) -> DeliverySummary | None:
-        try:
-            senders = self.senders()
-        except ValueError as exc:  # a malformed secret's message names the variable, never the value
-            log.error(f"alert channels misconfigured, alerts stay in the outbox: {exc}")
-            return None
+        senders = self.senders()
+        for problem in self._malformed:  # names the variable, never the value
+            log.error(f"alert channel misconfigured, its messages stay in the outbox: {problem}")
         if not senders:
             log.info("no alert channel is configured (SLACK_BOT_TOKEN / SLACK_WEBHOOK_URL, ...): alerts stay in "
                      "the outbox")

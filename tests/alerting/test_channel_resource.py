@@ -60,3 +60,17 @@ def test_validate_env_fails_at_load_for_a_route_without_its_settings(channel_env
     with pytest.raises(ValueError, match=r"rules.yaml: every model, routes.critical: channel 'pagerduty' cannot be "
                                          r"delivered: INFRANAUT_PAGERDUTY_ROUTING_KEY is not set"):
         NotifierResource.validate_env()
+
+
+def test_a_malformed_webhook_url_fails_at_load_and_does_not_stop_the_other_channels(channel_env, monkeypatch,
+                                                                                    pagerduty_server, webhook_server):
+    monkeypatch.setenv("INFRANAUT_ALERT_WEBHOOK_URL", "ftp://hooks.acme.test/token-123")
+    with pytest.raises(ValueError, match="webhook: alert webhook URL") as err:
+        NotifierResource.validate_env()
+    assert "token-123" not in str(err.value)
+    notifier = NotifierResource.from_env().process_config_and_initialize()
+    warehouse = Warehouse(f"duckdb:///{channel_env / 'warehouse.duckdb'}")
+    _, delivery = notifier.record_and_deliver(warehouse, load_registry(), own_signals(latency_p95_ms=400.0),
+                                              logging.getLogger("test"))
+    assert list(pagerduty_server.incidents.values()) == ["triggered"] and webhook_server.requests == []
+    assert delivery is not None and delivery.not_configured == {"slack": 1}

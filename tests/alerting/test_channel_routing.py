@@ -138,3 +138,13 @@ def test_slack_down_does_not_hold_back_pagerduty(duckdb_store, slack_server, pag
     assert status == {"#growth-oncall": "pending", "pagerduty": "sent"}
     assert summary.pending == 1 and "Slack unreachable" in (summary.stopped_reason or "")
     assert list(pagerduty_server.incidents.values()) == ["triggered"]
+
+
+def test_a_bare_slack_channel_name_in_the_registry_still_goes_to_slack(duckdb_store):
+    from infranaut_pipelines.alerting import parse_rules
+
+    registry = parse_registry(REGISTRY_YAML.replace('"#growth-ml"', "growth-ml"), "own.yaml")
+    rules = parse_rules('defaults:\n  - {name: feature_drift, metric: feature_drift, operator: ">=", threshold: 1}\n',
+                        registry, "r.yaml", "own.yaml")
+    evaluate_and_record(duckdb_store, rules, own_signals(feature_drift={"plan": 3.0}, drifted_features=["plan"]))
+    assert [(r["channel"], "blocks" in json.loads(r["payload"])) for r in duckdb_store.outbox()] == [("growth-ml", True)]
