@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -74,3 +75,42 @@ def test_a_malformed_webhook_url_fails_at_load_and_does_not_stop_the_other_chann
                                               logging.getLogger("test"))
     assert list(pagerduty_server.incidents.values()) == ["triggered"] and webhook_server.requests == []
     assert delivery is not None and delivery.not_configured == {"slack": 1}
+
+
+def test_the_alerts_asset_pages_pagerduty_through_the_outbox(channel_env, pagerduty_server, smtp_server,
+                                                              webhook_server):
+    """Through the real ``alerts`` asset: yesterday's partition (live, not historic) over its latency SLA."""
+    import datetime as dt
+
+    import dagster as dg
+    import sqlalchemy as sa
+    from dagster_aws.s3 import S3Resource
+
+    from infranaut_pipelines.assets.alerting import alerts
+    from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, partition_key
+    from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
+    from tests.support.own_model import MODEL
+
+    day = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    url = f"duckdb:///{channel_env / 'wh.duckdb'}"
+    with Warehouse(url).engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE daily_model_metrics (model_id VARCHAR, partition_date DATE, "
+                             "latency_p95_ms DOUBLE, error_rate DOUBLE)"))
+        conn.execute(sa.text("INSERT INTO daily_model_metrics VALUES (:m, :d, 400.0, 0.001)"), {"m": MODEL, "d": day})
+    resources = {
+        "lake": ObjectStoreResource(url=(channel_env / "lake").as_uri(), s3=S3Resource()),
+        "warehouse": WarehouseResource(url=url),
+        "settings": InfranautSettings(registry_path=str(channel_env / "models.yaml")),
+        "notifier": NotifierResource.from_env(),
+    }
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, [MODEL])
+        result = dg.materialize([alerts], instance=instance, resources=resources,
+                                partition_key=str(partition_key(day, MODEL)))
+    assert result.success
+    first = result.asset_materializations_for_node("alerts")[0].metadata
+    assert first["historic_partition"].value is False
+    assert [e["event_action"] for e in pagerduty_server.events] == ["trigger"]
+    assert pagerduty_server.events[0]["payload"]["custom_details"]["partition_date"] == str(day)
+    assert smtp_server.received == [] and webhook_server.deliveries == []  # critical: PagerDuty + Slack only
+    assert json.loads(first["slack"].value)["not_configured"] == {"slack": 1}  # Slack unset: waits in the outbox
