@@ -70,6 +70,24 @@ SETTINGS: tuple[Setting, ...] = (
             secret=True),
     Setting("SLACK_WEBHOOK_URL", "Slack incoming webhook (instead of a token)", "unset", "set as a secret", secret=True),
     Setting("SLACK_API_BASE_URL", "Slack Web API base URL (tests point it at a local server)", "Slack's", ""),
+    # --- alert channels ---
+    Setting("INFRANAUT_PAGERDUTY_ROUTING_KEY", "PagerDuty Events API v2 integration key, for routes to `pagerduty`",
+            "unset", "set as a secret", secret=True),
+    Setting("INFRANAUT_PAGERDUTY_EVENTS_URL", "PagerDuty Events API v2 endpoint (tests point it at a local server)",
+            "https://events.pagerduty.com/v2/enqueue", ""),
+    Setting("INFRANAUT_SMTP_HOST", "SMTP server for routes to `email` (STARTTLS required)", "unset", "smtp.acme.internal"),
+    Setting("INFRANAUT_SMTP_PORT", "SMTP port (submission, STARTTLS)", "587", "587"),
+    Setting("INFRANAUT_SMTP_USER", "SMTP login (unset = no login)", "unset", "infranaut-alerts"),
+    Setting("INFRANAUT_SMTP_PASSWORD", "SMTP password", "unset", "set as a secret", secret=True),
+    Setting("INFRANAUT_SMTP_CA_FILE", "CA bundle that signs the SMTP server's certificate", "system CA store",
+            "/etc/ssl/certs/acme-ca.pem"),
+    Setting("INFRANAUT_ALERT_EMAIL_FROM", "From address of alert mail", "unset", "infranaut@acme.com"),
+    Setting("INFRANAUT_ALERT_EMAIL_TO", "recipients (comma-separated) of routes to plain `email`", "unset",
+            "ml-oncall@acme.com"),
+    Setting("INFRANAUT_ALERT_WEBHOOK_URL", "generic JSON webhook for routes to `webhook`", "unset", "set as a secret",
+            secret=True),
+    Setting("INFRANAUT_ALERT_WEBHOOK_SECRET", "HMAC-SHA256 key signing webhook requests (unset = unsigned)", "unset",
+            "set as a secret", secret=True),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -91,6 +109,23 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise SettingsError(f"{name}={value!r}: expected {' or '.join(allowed)}")
     return value
+
+
+def _port(env: Mapping[str, str], name: str) -> int:
+    value = _int(env, name, 1)
+    if value > 65535:
+        raise SettingsError(f"{name} must be a TCP port (1-65535), got {value}")
+    return value
+
+
+def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    from infranaut_pipelines.notify.targets import parse_target
+
+    raw = env.get(name, "").strip()
+    try:
+        return parse_target(f"email:{raw}").addresses if raw else ()
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -120,6 +155,14 @@ class Settings:
     gx_full_max_rows: int
     dbt_state_dir: str  # "" = $DAGSTER_HOME/dbt, else a folder beside the checkout
     explicit: frozenset[str]
+    # --- alert channels (secrets are not here: resources pass them as dg.EnvVar, see ``explicit``) ---
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_ca_file: str = ""
+    alert_email_from: str = ""
+    alert_email_to: tuple[str, ...] = ()
 
     def is_set(self, name: str) -> bool:
         return name in self.explicit
@@ -161,6 +204,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         gx_full_max_rows=_int(env, "INFRANAUT_GX_FULL_MAX_ROWS", 1),
         dbt_state_dir=text("INFRANAUT_DBT_STATE_DIR", ""),
         explicit=frozenset(s.name for s in SETTINGS if env.get(s.name, "").strip()),
+        pagerduty_events_url=text("INFRANAUT_PAGERDUTY_EVENTS_URL", BY_NAME["INFRANAUT_PAGERDUTY_EVENTS_URL"].default),
+        smtp_host=text("INFRANAUT_SMTP_HOST", ""),
+        smtp_port=_port(env, "INFRANAUT_SMTP_PORT"),
+        smtp_user=text("INFRANAUT_SMTP_USER", ""),
+        smtp_ca_file=text("INFRANAUT_SMTP_CA_FILE", ""),
+        alert_email_from=text("INFRANAUT_ALERT_EMAIL_FROM", ""),
+        alert_email_to=_addresses(env, "INFRANAUT_ALERT_EMAIL_TO"),
     )
 
 

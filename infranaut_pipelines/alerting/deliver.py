@@ -1,4 +1,5 @@
-"""Deliver the outbox to Slack: in creation order, with retries, without posting anything twice.
+"""Deliver the outbox (Slack, PagerDuty, email, webhook): in creation order, with retries, without
+posting anything twice.
 
 Per row: claim it (a lease, so two concurrent runs do not both post it), commit "attempt started, in doubt",
 POST, then commit "sent" right after Slack's 200 in its own transaction. If the process dies between
@@ -7,8 +8,12 @@ up by its metadata (outbox id) in the channel history (Web API transport) and ma
 re-posting. Residual window: with an incoming webhook (no lookup possible), or when the lookup is not
 permitted (missing channels:history scope), an in-doubt row is posted again -> at most one duplicate.
 
-Order: a transient failure stops the run (the rest stay pending and go out, in order, next run); a
-permanent one (channel_not_found, invalid_auth) marks that row failed and moves on.
+Order: a transient failure stops that transport for this run (its later rows stay pending and go out, in
+order, next run) while the other transports carry on: PagerDuty being down must not hold back Slack. A
+permanent failure (channel_not_found, invalid_auth, HTTP 400, SMTP 5xx) marks that row failed and moves on.
+Rows of a transport with no sender configured stay pending (nothing is lost; they go out once it is set).
+PagerDuty, email and webhook rows have no lookup: PagerDuty's dedup key makes a re-sent event harmless; a
+mail or webhook call in doubt is sent again with the same Message-ID / delivery id.
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from infranaut_pipelines.alerting.store import AlertStore
 from infranaut_pipelines.notify.slack import DeliveryError, SendResult
+from infranaut_pipelines.notify.targets import transport_of
 
 
 class Sender(Protocol):
@@ -42,6 +48,7 @@ class DeliverySummary:
     attempts: int = 0
     waited_seconds: float = 0.0
     stopped_reason: str | None = None
+    not_configured: dict[str, int] = field(default_factory=dict)  # transport -> rows left for lack of a sender
 
     @property
     def complete(self) -> bool:
@@ -50,33 +57,47 @@ class DeliverySummary:
     def as_metadata(self) -> dict[str, object]:
         return {"sent": len(self.sent), "reconciled": len(self.reconciled), "failed": len(self.failed),
                 "pending": self.pending, "attempts": self.attempts, "waited_seconds": round(self.waited_seconds, 3),
-                "stopped_reason": self.stopped_reason or ""}
+                "stopped_reason": self.stopped_reason or "", "not_configured": dict(self.not_configured)}
+
+    def _stop(self, reason: str) -> None:
+        self.stopped_reason = reason if not self.stopped_reason else f"{self.stopped_reason}; {reason}"
 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def deliver_pending(store: AlertStore, sender: Sender, *, max_attempts_per_run: int = 4,
+def deliver_pending(store: AlertStore, sender: Sender | Mapping[str, Sender], *, max_attempts_per_run: int = 4,
                     base_delay: float = 1.0, max_delay: float = 30.0, max_retry_after: float = 300.0,
                     lease: dt.timedelta = dt.timedelta(minutes=2), limit: int | None = None,
                     clock: Callable[[], dt.datetime] = _utcnow, sleep: Callable[[float], None] = time.sleep,
                     ) -> DeliverySummary:
-    """Post pending outbox rows oldest first. ``clock``/``sleep`` are injectable so tests do not wait for real;
-    Retry-After is honoured exactly (through ``sleep``), backoff is ``base_delay * 2**n`` capped at ``max_delay``.
+    """Post pending outbox rows oldest first. ``sender``: one Slack sender, or senders by transport
+    (``{"slack": ..., "pagerduty": ..., "email": ..., "webhook": ...}``). ``clock``/``sleep`` are injectable so
+    tests do not wait for real; Retry-After is honoured exactly (through ``sleep``), backoff is
+    ``base_delay * 2**n`` capped at ``max_delay``.
     """
+    senders: Mapping[str, Sender] = sender if isinstance(sender, Mapping) else {"slack": sender}
     summary = DeliverySummary()
     token = uuid.uuid4().hex
     rows = store.outbox(status="pending")
     if limit is not None:
         rows = rows[:limit]
-    for index, row in enumerate(rows):
+    stopped: set[str] = set()  # transports that hit a transient failure: their later rows wait, in order
+    for row in rows:
+        transport = transport_of(row["channel"])
+        chosen = senders.get(transport)
+        if chosen is None:
+            summary.not_configured[transport] = summary.not_configured.get(transport, 0) + 1
+            continue
+        if transport in stopped:
+            continue
         claimed = store.claim(row["id"], token, clock(), lease)
         if claimed is None:
-            summary.stopped_reason = f"outbox row {row['id']} is being delivered by another run"
-            summary.pending = len(rows) - index
-            return summary
-        outcome = _deliver_one(store, sender, claimed, token, summary, max_attempts_per_run, base_delay,
+            summary._stop(f"outbox row {row['id']} is being delivered by another run")
+            stopped.add(transport)
+            continue
+        outcome = _deliver_one(store, chosen, claimed, token, summary, max_attempts_per_run, base_delay,
                                max_delay, max_retry_after, lease, clock, sleep)
         if outcome == "sent":
             continue
@@ -84,8 +105,7 @@ def deliver_pending(store: AlertStore, sender: Sender, *, max_attempts_per_run: 
             summary.failed.append(row["id"])
             continue
         store.release(row["id"], token)
-        summary.pending = len(store.outbox(status="pending"))
-        return summary
+        stopped.add(transport)
     summary.pending = len(store.outbox(status="pending"))
     return summary
 
@@ -118,11 +138,11 @@ def _deliver_one(store: AlertStore, sender: Sender, row: dict, token: str, summa
                 store.mark_failed(oid, token, str(exc))
                 return "failed"
             if attempt == max_attempts - 1:
-                summary.stopped_reason = f"outbox row {oid}: {exc} (after {max_attempts} attempts this run)"
+                summary._stop(f"outbox row {oid}: {exc} (after {max_attempts} attempts this run)")
                 return "pending"
             if exc.retry_after is not None:
                 if exc.retry_after > max_retry_after:
-                    summary.stopped_reason = f"outbox row {oid}: Slack asked to wait {exc.retry_after:.0f}s"
+                    summary._stop(f"outbox row {oid}: {channel} asked to wait {exc.retry_after:.0f}s")
                     return "pending"
                 delay = exc.retry_after
             else:

@@ -186,17 +186,17 @@ def record_evaluation(store: AlertStore, rules: RuleSet, model_id: str, partitio
         # The most severe message first: it is the one someone must read if they read only one.
         for channel, group in sorted(fires.items(), key=lambda kv: (-_RANK[kv[1][0].severity], kv[0])):
             payload = render_fire(model_id, partition_date, group, root_causes(signals, group, kb), run_url, report_url)
-            summary.outbox_ids.append(store.enqueue(
+            summary.outbox_ids.extend(store.enqueue(
                 conn, fingerprints=[f.fingerprint for f in group], model_id=model_id, partition_date=partition_date,
                 kind="fire", channel=channel, payload=payload, now=now))
         for channel, items in escalations.items():
             payload = render_escalate(model_id, partition_date, items, run_url, report_url)
-            summary.outbox_ids.append(store.enqueue(
+            summary.outbox_ids.extend(store.enqueue(
                 conn, fingerprints=[i[0].fingerprint for i in items], model_id=model_id,
                 partition_date=partition_date, kind="escalate", channel=channel, payload=payload, now=now))
         for channel, rows in resolves.items():
             payload = render_resolve(model_id, partition_date, rows, run_url)
-            summary.outbox_ids.append(store.enqueue(
+            summary.outbox_ids.extend(store.enqueue(
                 conn, fingerprints=[r["fingerprint"] for r in rows], model_id=model_id,
                 partition_date=partition_date, kind="resolve", channel=channel, payload=payload, now=now))
     return summary

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,7 +19,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from infranaut_pipelines.registry.schema import AlertRouting, AlertRoutes, ModelSpec, Registry, check_channel
+from infranaut_pipelines.notify.targets import Target, normalize_route, split_route
+from infranaut_pipelines.registry.schema import AlertRouting, AlertRoutes, ModelSpec, Registry
 
 RULES_ENV_VAR = "INFRANAUT_ALERT_RULES"
 
@@ -68,8 +69,9 @@ class Rule(_Strict):
     # A number, or "sla" for latency/error rate: the model's own SLA limit from the registry.
     threshold: float | Literal["sla"]
     severity: Severity = "warning"
-    # Explicit Slack channel; otherwise the model's route for the severity, then the registry's channels.
-    route: str | None = None
+    # Explicit route (one target or a list: '#channel', pagerduty, email[:address], webhook); otherwise the
+    # model's route for the severity, then the file's, then the registry's Slack channels.
+    route: str | list[str] | None = None
     # Glob patterns on the subject (feature or check name) of per-subject metrics.
     subjects: list[str] | None = None
     # For failed_check: only checks with these severities (e.g. ["ERROR"]); case-insensitive.
@@ -86,8 +88,8 @@ class Rule(_Strict):
 
     @field_validator("route")
     @classmethod
-    def _route(cls, v: str | None) -> str | None:
-        return check_channel(v)
+    def _route(cls, v: str | list[str] | None) -> str | None:
+        return normalize_route(v)
 
     @model_validator(mode="after")
     def _check(self) -> "Rule":
@@ -106,8 +108,18 @@ class Rule(_Strict):
         return self.metric in FRESHNESS_METRICS
 
 
-# One shape for a channel per severity, in the rules file and in the registry.
+# One shape for a route per severity, in the rules file (top level and per model) and in the registry.
 Routes = AlertRoutes
+
+
+@dataclass(frozen=True)
+class RouteUse:
+    """Where a route was written, so a channel without its settings can be named precisely."""
+
+    source: str  # file
+    model: str  # model id, or "*" for the file's defaults
+    where: str  # e.g. "routes.critical" or "rule 'amount_drift' route"
+    route: str  # canonical route string
 
 
 class Escalation(_Strict):
@@ -151,6 +163,7 @@ class RuleSet:
     escalation_per_model: dict[str, Escalation]
     maintenance_windows: tuple[MaintenanceWindow, ...] = ()
     fallback_routing: AlertRouting = field(default_factory=AlertRouting)
+    route_uses: tuple[RouteUse, ...] = ()
 
     def rules_for(self, model_id: str) -> tuple[Rule, ...]:
         return tuple(r for r in self.per_model.get(model_id, self.defaults) if r.enabled)
@@ -182,6 +195,7 @@ class _ModelSection(_Strict):
 
 class _File(_Strict):
     defaults: list[dict[str, Any]] = []
+    routes: Routes = Routes()  # every model's route per severity, unless the model says otherwise
     models: dict[str, _ModelSection] = {}
     escalation: Escalation = Escalation()
     maintenance_windows: list[MaintenanceWindow] = []
@@ -243,6 +257,8 @@ def parse_rules(text: str, registry: Registry, source: str = "<string>", registr
     by_name = {r.name: r for r in defaults}
     per_model: dict[str, tuple[Rule, ...]] = {}
     routes: dict[str, Routes] = {}
+    uses: list[RouteUse] = _route_uses(source, "*", "routes", parsed.routes)
+    uses += [RouteUse(source, "*", f"rule {r.name!r} route", r.route) for r in defaults if r.route]
     for spec in registry.models:
         merged = dict(by_name)
         section = parsed.models.get(spec.id)
@@ -256,11 +272,18 @@ def parse_rules(text: str, registry: Registry, source: str = "<string>", registr
             _check_subjects(spec, merged.values(), source if section is not None else registry_source)
         file_routes = section.routes if section is not None else Routes()
         reg_routes = spec.alerts.routes
+        top = parsed.routes
         routes[spec.id] = Routes(
-            info=file_routes.info or reg_routes.info,
-            warning=file_routes.warning or reg_routes.warning,
-            critical=file_routes.critical or reg_routes.critical,
+            info=file_routes.info or reg_routes.info or top.info,
+            warning=file_routes.warning or reg_routes.warning or top.warning,
+            critical=file_routes.critical or reg_routes.critical or top.critical,
         )
+        uses += _route_uses(source, spec.id, "models.routes", file_routes)
+        uses += _route_uses(registry_source, spec.id, "alerts.routes", reg_routes)
+        default_routes = {r.name: r.route for r in defaults}
+        rule_source = source if section is not None else registry_source
+        uses += [RouteUse(rule_source, spec.id, f"rule {r.name!r} route", r.route)
+                 for r in per_model.get(spec.id, ()) if r.route and r.route != default_routes.get(r.name)]
     for i, w in enumerate(parsed.maintenance_windows):
         if w.model != "*" and w.model not in known:
             raise ValueError(f"{source}: maintenance window #{i}: model {w.model!r} is not in the registry")
@@ -276,7 +299,28 @@ def parse_rules(text: str, registry: Registry, source: str = "<string>", registr
         escalation=parsed.escalation,
         escalation_per_model={m: s.escalation for m, s in parsed.models.items() if s.escalation},
         maintenance_windows=tuple(parsed.maintenance_windows),
+        route_uses=tuple(uses),
     )
+
+
+def _route_uses(source: str, model: str, where: str, routes: Routes) -> list[RouteUse]:
+    return [RouteUse(source, model, f"{where}.{sev}", getattr(routes, sev))
+            for sev in SEVERITIES if getattr(routes, sev)]
+
+
+def route_problems(rules: RuleSet, missing: Callable[[Target], str | None]) -> list[str]:
+    """One message per route naming a channel that cannot be delivered with the settings in effect.
+
+    ``missing(target)`` says what is not set for that target (None = ready). Slack is not checked here:
+    with Slack unset, its messages wait in the outbox (the embedded default works without Slack)."""
+    out: list[str] = []
+    for use in rules.route_uses:
+        for target in split_route(use.route):
+            why = missing(target)
+            if why:
+                model = "every model" if use.model == "*" else f"model {use.model!r}"
+                out.append(f"{use.source}: {model}, {use.where}: channel {target.raw!r} cannot be delivered: {why}")
+    return sorted(set(out))
 
 
 def _merge(base: dict[str, Rule], overrides: list[dict[str, Any]], disable: list[str], source: str,

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from infranaut_pipelines.alerting.fanout import needs_states, outbox_rows
 from infranaut_pipelines.warehouse import Warehouse
 
 metadata = sa.MetaData()
@@ -51,9 +52,9 @@ alert_outbox = sa.Table(
     sa.Column("fingerprints", sa.Text, nullable=False),  # JSON list: all findings in this message
     sa.Column("model_id", sa.String(64), nullable=False),
     sa.Column("partition_date", sa.Date),
-    sa.Column("kind", sa.String(16), nullable=False),  # fire | escalate | resolve
-    sa.Column("channel", sa.Text, nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),  # JSON: {"text", "blocks"}
+    sa.Column("kind", sa.String(16), nullable=False),  # fire | escalate | resolve | acknowledge
+    sa.Column("channel", sa.Text, nullable=False),  # one target: #slack, pagerduty, email[:to], webhook
+    sa.Column("payload", sa.Text, nullable=False),  # JSON: that target's message (Slack: {"text", "blocks"})
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # pending | sent | failed
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
@@ -137,12 +138,59 @@ class AlertStore:
 
     # --- outbox --------------------------------------------------------------------------------------
     def enqueue(self, conn: sa.Connection, *, fingerprints: list[str], model_id: str, partition_date: dt.date | None,
+                kind: str, channel: str, payload: dict[str, Any], now: dt.datetime) -> list[int]:
+        """Queue one message of the engine: one row per target of ``channel`` (a route, see notify.targets),
+        each with that target's payload rendered from ``payload`` (Block Kit) and the alerts' state.
+
+        A resolve also reaches a PagerDuty incident this episode opened even if the alert's route no longer
+        names PagerDuty (e.g. it escalated to a route without it): an incident must never stay open."""
+        states: dict[str, dict[str, Any]] = {}
+        if needs_states(channel) or kind == "resolve":
+            q = sa.select(alert_state).where(alert_state.c.fingerprint.in_(fingerprints))
+            states = {r["fingerprint"]: r for r in self._rows(q, conn)}
+        rows = outbox_rows(channel, kind, model_id, partition_date, payload, fingerprints, states)
+        if kind == "resolve" and "pagerduty" not in channel.split():
+            paged = self._paged(conn, [s for s in states.values()])
+            if paged:
+                rows += outbox_rows("pagerduty", kind, model_id, partition_date, payload, paged, states)
+        return [self._insert(conn, r.fingerprints, model_id, partition_date, kind, r.channel, r.payload, now)
+                for r in rows]
+
+    def _paged(self, conn: sa.Connection, states: list[dict[str, Any]]) -> list[str]:
+        """Fingerprints whose current episode sent a PagerDuty trigger."""
+        c = alert_outbox.c
+        out = []
+        for st in states:
+            hit = conn.execute(sa.select(c.id).where(
+                c.channel == "pagerduty", c.fingerprint == st["fingerprint"], c.kind.in_(("fire", "escalate")),
+                c.created_at >= st["first_seen"]).limit(1)).first()
+            if hit is not None:
+                out.append(st["fingerprint"])
+        return out
+
+    def _insert(self, conn: sa.Connection, fingerprints: list[str], model_id: str, partition_date: dt.date | None,
                 kind: str, channel: str, payload: dict[str, Any], now: dt.datetime) -> int:
         return int(conn.execute(alert_outbox.insert().values(
             fingerprint=fingerprints[0], fingerprints=json.dumps(fingerprints), model_id=model_id,
-            partition_date=partition_date, kind=kind, channel=channel, payload=json.dumps(payload),
+            partition_date=partition_date, kind=kind, channel=channel, payload=json.dumps(payload, default=str),
             created_at=utc_naive(now), status="pending", attempts=0, in_doubt=False,
         ).returning(alert_outbox.c.id)).scalar_one())
+
+    def acknowledge(self, fingerprints: list[str], now: dt.datetime) -> list[int]:
+        """Operator action: acknowledge these open alerts' PagerDuty incidents (``event_action: acknowledge``
+        with the same dedup key). Delivered by the next ``deliver_pending``; returns the new outbox ids."""
+        with self.transaction() as conn:
+            q = sa.select(alert_state).where(alert_state.c.fingerprint.in_(fingerprints),
+                                             alert_state.c.status == "open")
+            states = {r["fingerprint"]: r for r in self._rows(q, conn)}
+            paged = self._paged(conn, list(states.values()))
+            ids = []
+            for fp in paged:
+                st = states[fp]
+                for r in outbox_rows("pagerduty", "acknowledge", st["model_id"], st["last_partition"], {}, [fp], states):
+                    ids.append(self._insert(conn, r.fingerprints, st["model_id"], st["last_partition"],
+                                            "acknowledge", r.channel, r.payload, now))
+            return ids
 
     def outbox(self, status: str | None = None) -> list[dict[str, Any]]:
         q = sa.select(alert_outbox).order_by(alert_outbox.c.id)

@@ -65,7 +65,7 @@ def alerts(
         now,
         importance=importance,
         report_url=report_uri if report_uri.startswith("http") else None,
-        run_url=settings.run_url(context.run_id),
+        run_url=settings.run_url(context.run.run_id),
     )
     summary, delivery = notifier.record_and_deliver(
         warehouse.get_warehouse(), registry, signals, context.log, historic=historic

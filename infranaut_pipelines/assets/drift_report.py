@@ -79,8 +79,8 @@ def drift_report(
         "task": spec.task,
         "baseline_version": pointer["version"],
         "baseline_window": describe_days(pointer["days"]),
-        "run_id": context.run_id,
-        "run_url": settings.run_url(context.run_id),
+        "run_id": context.run.run_id,
+        "run_url": settings.run_url(context.run.run_id),
     }
     if pointer.get("missing"):
         report_context["baseline_missing"] = "; ".join(pointer["missing"])

@@ -151,7 +151,7 @@ def validate_inferences(
                 {"name": c.name, "severity": c.severity, "description": check_summary(c)} for c in failed
             ],
             quality_score=outcome.quality_score,
-            run_url=settings.run_url(context.run_id),
+            run_url=settings.run_url(context.run.run_id),
         )
         notifier.record_and_deliver(wh, registry, signals, context.log)
 

@@ -71,7 +71,11 @@ def problems(registry_file: str | None = None, rules_file: str | None = None) ->
             out += window_problems(registry, source, first_day, dt.datetime.now(dt.timezone.utc).date())
             warn += window_warnings(registry, source, first_day)
         try:
-            load_rules(rules_file, registry, registry_source=source)
+            rules = load_rules(rules_file, registry, registry_source=source)
+            from infranaut_pipelines.alerting.channels import channel_problems
+            from infranaut_pipelines.settings import current
+
+            out += channel_problems(rules, current())  # a route to a channel whose settings are missing
         except ValueError as exc:
             out.append(str(exc))
         try:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from infranaut_pipelines.registry.segments import SegmentSpec, segment_problems
+from infranaut_pipelines.notify.targets import normalize_route
 
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 FeatureType = Literal["float", "int", "category", "bool"]
@@ -149,16 +150,17 @@ def check_channel(v: str | None) -> str | None:
 
 
 class AlertRoutes(_Strict):
-    """A channel per severity for this model (the rules file's ``models.<id>.routes`` wins over it)."""
+    """Where alerts go, per severity, for this model (the rules file's ``models.<id>.routes`` wins over it):
+    one target or a list (Slack channels, ``pagerduty``, ``email[:address]``, ``webhook``: notify.targets)."""
 
-    info: str | None = None
-    warning: str | None = None
-    critical: str | None = None
+    info: str | list[str] | None = None
+    warning: str | list[str] | None = None
+    critical: str | list[str] | None = None
 
     @field_validator("info", "warning", "critical")
     @classmethod
-    def _c(cls, v: str | None) -> str | None:
-        return check_channel(v)
+    def _c(cls, v: str | list[str] | None) -> str | None:
+        return normalize_route(v)
 
 
 class AlertRouting(_Strict):

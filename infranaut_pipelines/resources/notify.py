@@ -1,8 +1,11 @@
-"""Alerting and Slack as one resource: the rules, the alert store and the sender, configured from the env.
+"""Alerting and its channels as one resource: the rules, the alert store and the senders (Slack, PagerDuty,
+email, webhook), configured from the env.
 
 Slack is optional: with neither ``SLACK_BOT_TOKEN`` nor ``SLACK_WEBHOOK_URL`` set, alerts are still
 evaluated and kept in the outbox (so nothing is lost), and delivery is reported as "not configured".
 The bot token goes through dagster-slack's ``SlackResource``; secrets arrive as ``dg.EnvVar``.
+PagerDuty, email and webhook are configured by the settings in ``settings.py`` (``# --- alert channels ---``);
+a route to one of them without its settings fails at definitions load instead.
 """
 
 
@@ -14,6 +17,7 @@ import dagster as dg
 from dagster_slack import SlackResource
 from pydantic import PrivateAttr
 
+from infranaut_pipelines import settings as infranaut_settings
 from infranaut_pipelines.alerting import (
     AlertStore,
     DeliverySummary,
@@ -26,9 +30,11 @@ from infranaut_pipelines.alerting import (
     load_rules,
     record_evaluation,
 )
+from infranaut_pipelines.alerting.channels import build_senders, channel_problems
 from infranaut_pipelines.notify import SlackSender
 from infranaut_pipelines.notify.slack import validate_token, validate_webhook_url
 from infranaut_pipelines.registry import Registry
+from infranaut_pipelines.registry import load_registry
 from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.warehouse import Warehouse
 
@@ -38,7 +44,14 @@ class NotifierResource(dg.ConfigurableResource):
     slack_bot_token: str | None = None
     slack_webhook_url: str | None = None
     slack_api_base_url: str | None = None
+    # Secrets of the other channels (dg.EnvVar: resolved at run time, never shown in the UI).
+    pagerduty_routing_key: str | None = None
+    smtp_password: str | None = None
+    alert_webhook_url: str | None = None
+    alert_webhook_secret: str | None = None
     _sender: SlackSender | None = PrivateAttr(default=None)
+    _senders: dict[str, Any] | None = PrivateAttr(default=None)
+    _malformed: list[str] = PrivateAttr(default_factory=list)
 
     @classmethod
     def from_env(cls) -> "NotifierResource":
@@ -50,7 +63,15 @@ class NotifierResource(dg.ConfigurableResource):
             slack_bot_token=env("SLACK_BOT_TOKEN"),
             slack_webhook_url=env("SLACK_WEBHOOK_URL"),
             slack_api_base_url=env("SLACK_API_BASE_URL"),
+            **cls._channel_secrets(infranaut_settings.current()),
         )
+
+    @staticmethod
+    def _channel_secrets(settings: infranaut_settings.Settings) -> dict[str, Any]:
+        names = {"pagerduty_routing_key": "INFRANAUT_PAGERDUTY_ROUTING_KEY", "smtp_password": "INFRANAUT_SMTP_PASSWORD",
+                 "alert_webhook_url": "INFRANAUT_ALERT_WEBHOOK_URL",
+                 "alert_webhook_secret": "INFRANAUT_ALERT_WEBHOOK_SECRET"}
+        return {field: dg.EnvVar(name) for field, name in names.items() if settings.is_set(name)}
 
     @staticmethod
     def validate_env() -> None:
@@ -59,6 +80,19 @@ class NotifierResource(dg.ConfigurableResource):
             validate_webhook_url(os.environ["SLACK_WEBHOOK_URL"])
         if os.environ.get("SLACK_BOT_TOKEN") is not None:
             validate_token(os.environ["SLACK_BOT_TOKEN"])
+        settings = infranaut_settings.current()
+        problems = channel_problems(load_rules(None, load_registry(), registry_source=str(registry_path())),
+                                    settings)
+        if problems:
+            raise ValueError("alert routes name channels that are not configured:\n  " + "\n  ".join(problems))
+        # Malformed values fail now too; the secrets are read through dg.EnvVar, and never echoed.
+        secrets = {field: var.get_value() for field, var in NotifierResource._channel_secrets(settings).items()}
+        _, malformed = build_senders(settings, pagerduty_routing_key=secrets.get("pagerduty_routing_key"),
+                                     smtp_password=secrets.get("smtp_password"),
+                                     webhook_url=secrets.get("alert_webhook_url"),
+                                     webhook_secret=secrets.get("alert_webhook_secret"))
+        if malformed:
+            raise ValueError("alert channel settings are malformed:\n  " + "\n  ".join(malformed))
 
     @property
     def slack_configured(self) -> bool:
@@ -72,6 +106,18 @@ class NotifierResource(dg.ConfigurableResource):
             else:
                 self._sender = SlackSender(webhook_url=self.slack_webhook_url)
         return self._sender
+
+    def senders(self) -> dict[str, Any]:
+        """Every configured channel's sender by transport (``slack``, ``pagerduty``, ``email``, ``webhook``)."""
+        if self._senders is None:
+            senders, malformed = build_senders(
+                infranaut_settings.current(), pagerduty_routing_key=self.pagerduty_routing_key,
+                smtp_password=self.smtp_password, webhook_url=self.alert_webhook_url,
+                webhook_secret=self.alert_webhook_secret)
+            self._malformed = malformed  # logged by _deliver; those channels' rows wait in the outbox
+            slack = self.sender()
+            self._senders = ({"slack": slack} if slack is not None else {}) | senders
+        return self._senders
 
     def rules(self, registry: Registry) -> RuleSet:
         # In a run, ``rules_path`` holds the resolved path; at definitions load it may still be an
@@ -107,11 +153,16 @@ class NotifierResource(dg.ConfigurableResource):
         return summaries, self._deliver(store, log)
 
     def _deliver(self, store: AlertStore, log: Any) -> DeliverySummary | None:
-        sender = self.sender()
-        if sender is None:
-            log.info("Slack is not configured (SLACK_BOT_TOKEN / SLACK_WEBHOOK_URL): alerts stay in the outbox")
+        senders = self.senders()
+        for problem in self._malformed:  # names the variable, never the value
+            log.error(f"alert channel misconfigured, its messages stay in the outbox: {problem}")
+        if not senders:
+            log.info("no alert channel is configured (SLACK_BOT_TOKEN / SLACK_WEBHOOK_URL, ...): alerts stay in "
+                     "the outbox")
             return None
-        delivery = deliver_pending(store, sender)
+        delivery = deliver_pending(store, senders)
+        if delivery.not_configured:
+            log.info(f"waiting in the outbox for a channel that is not configured: {delivery.not_configured}")
         if delivery.pending:
             log.warning(f"{delivery.pending} alert message(s) still pending: {delivery.stopped_reason or ''}")
         return delivery
