@@ -10,7 +10,6 @@ a route to one of them without its settings fails at definitions load instead.
 
 
 import datetime as dt
-import os
 from typing import Any
 
 import dagster as dg
@@ -55,15 +54,17 @@ class NotifierResource(dg.ConfigurableResource):
 
     @classmethod
     def from_env(cls) -> "NotifierResource":
+        settings = infranaut_settings.current()
+
         def env(name: str) -> Any:
-            return dg.EnvVar(name) if os.environ.get(name) else None
+            return dg.EnvVar(name) if settings.is_set(name) else None
 
         return cls(
             rules_path=env("INFRANAUT_ALERT_RULES") or "",
             slack_bot_token=env("SLACK_BOT_TOKEN"),
             slack_webhook_url=env("SLACK_WEBHOOK_URL"),
             slack_api_base_url=env("SLACK_API_BASE_URL"),
-            **cls._channel_secrets(infranaut_settings.current()),
+            **cls._channel_secrets(settings),
         )
 
     @staticmethod
@@ -76,11 +77,10 @@ class NotifierResource(dg.ConfigurableResource):
     @staticmethod
     def validate_env() -> None:
         """Fail at definitions load (not at 2 a.m.) on a malformed webhook URL or an empty token."""
-        if os.environ.get("SLACK_WEBHOOK_URL") is not None:
-            validate_webhook_url(os.environ["SLACK_WEBHOOK_URL"])
-        if os.environ.get("SLACK_BOT_TOKEN") is not None:
-            validate_token(os.environ["SLACK_BOT_TOKEN"])
         settings = infranaut_settings.current()
+        for name, validate in (("SLACK_WEBHOOK_URL", validate_webhook_url), ("SLACK_BOT_TOKEN", validate_token)):
+            if settings.is_set(name):
+                validate(dg.EnvVar(name).get_value() or "")
         problems = channel_problems(load_rules(None, load_registry(), registry_source=str(registry_path())),
                                     settings)
         if problems:

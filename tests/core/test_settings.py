@@ -19,7 +19,7 @@ PACKAGE = ROOT / "infranaut_pipelines"
 # subprocess; check.py prints what is set; cli.py picks DAGSTER_HOME for `infranaut demo`; dbt.py maps the
 # warehouse URL to the variables dbt's profiles.yml reads; expectations.py turns GX's telemetry off.
 ALLOWED = {"settings.py", "environment.py", "commands/check.py", "cli.py", "resources/dbt.py",
-           "resources/dbt_state.py", "resources/notify.py", "validation/expectations.py"}
+           "resources/dbt_state.py", "validation/expectations.py"}
 
 
 def test_readme_configuration_table_is_the_generated_one() -> None:
