@@ -14,7 +14,9 @@ import json
 
 import dagster as dg
 
-from infranaut_pipelines.ingest.contract import drop_prefix
+from infranaut_pipelines.ingest.contract import BadDropKey, drop_prefix
+from infranaut_pipelines.ingest.formats.layout import listing_prefixes, locate
+from infranaut_pipelines.registry import ModelSpec, Registry
 from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 from infranaut_pipelines.storage import ObjectStore
@@ -24,20 +26,38 @@ LOOKBACK_DAYS = 7
 LIVE_DELAY_DAYS = 2
 
 
-def live_drop_times(store: ObjectStore, model_ids: list[str], now: dt.datetime,
+def _recent_objects(store: ObjectStore, spec: ModelSpec, registry: Registry, now: dt.datetime):  # type: ignore[no-untyped-def]
+    """(day, object) of a model's inference drops of the last days, in its own layout (docs/registry.md)."""
+    days = [(now - dt.timedelta(days=back)).date() for back in range(LOOKBACK_DAYS + 1)]
+    if spec.source.format == "infranaut":
+        for day in days:
+            for obj in store.list(drop_prefix("inferences", spec.id, day)):
+                yield day, obj
+        return
+    # Serving-log layouts: list the folders those days map to, and take each object's day from its key.
+    prefixes = dict.fromkeys(p for day in days for p in listing_prefixes(spec, "inferences", day))
+    for prefix in prefixes:
+        for obj in store.list(prefix):
+            try:
+                located = locate(obj.key, obj.last_modified, registry)
+            except BadDropKey:
+                continue  # rejected by the landing sensor, with its reason
+            if located is not None and located.model_id == spec.id and located.kind == "inferences":
+                yield located.date, obj
+
+
+def live_drop_times(store: ObjectStore, registry: Registry, now: dt.datetime,
                     known: dict[str, dt.datetime] | None = None) -> dict[str, dt.datetime]:
-    """Latest arrival of a live drop per model: from the recent ``dt=`` folders, else what ``known`` says."""
+    """Latest arrival of a live drop per model: from the recent days' drops, else what ``known`` says."""
     out = dict(known or {})
-    for model_id in model_ids:
-        for back in range(LOOKBACK_DAYS + 1):
-            day = (now - dt.timedelta(days=back)).date()
-            for obj in store.list(drop_prefix("inferences", model_id, day)):
-                arrived = obj.last_modified
-                if (arrived.date() - day).days > LIVE_DELAY_DAYS:
-                    continue  # history uploaded late, not live traffic
-                if model_id not in out or arrived > out[model_id]:
-                    out[model_id] = arrived
-    return {m: t for m, t in out.items() if m in model_ids}
+    for spec in registry.models:
+        for day, obj in _recent_objects(store, spec, registry, now):
+            arrived = obj.last_modified
+            if (arrived.date() - day).days > LIVE_DELAY_DAYS:
+                continue  # history uploaded late, not live traffic
+            if spec.id not in out or arrived > out[spec.id]:
+                out[spec.id] = arrived
+    return {m: t for m, t in out.items() if m in registry.model_ids}
 
 
 def _cursor(text: str | None) -> dict[str, dt.datetime]:
@@ -63,7 +83,7 @@ def freshness_sensor(
 ) -> dg.SkipReason:
     now = dt.datetime.now(dt.timezone.utc)
     registry = settings.registry()
-    last = live_drop_times(landing.get_store(), registry.model_ids, now, _cursor(context.cursor))
+    last = live_drop_times(landing.get_store(), registry, now, _cursor(context.cursor))
     context.update_cursor(json.dumps({m: t.isoformat() for m, t in sorted(last.items())}))
     not_live = sorted(set(registry.model_ids) - set(last))
     summaries, delivery = notifier.record_freshness(

@@ -33,7 +33,7 @@ def test_demo_days_do_not_trip_freshness(demo_run: DemoRun) -> None:
     landing = demo_run.defs.resources["landing"].get_store()  # type: ignore[union-attr]
     # History uploaded long after its days is not live traffic (the demo's days are fixed in November).
     now = dt.datetime.combine(demo_run.days[-1] + dt.timedelta(days=20), dt.time(), tzinfo=dt.timezone.utc)
-    assert live_drop_times(landing, demo_run.registry.model_ids, now) == {}
+    assert live_drop_times(landing, demo_run.registry, now) == {}
     skip = _tick(demo_run, "freshness_sensor")
     assert "stale now: none" in str(skip.skip_message if isinstance(skip, dg.SkipReason) else skip)
     store = AlertStore(demo_run.defs.resources["warehouse"].get_warehouse())  # type: ignore[union-attr]
