@@ -18,7 +18,9 @@ from infranaut_pipelines.monitoring.layout import (
 from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.reports import render_csv, render_html, render_json
+from infranaut_pipelines.reports.links import LinkSettings, report_link
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
+from infranaut_pipelines.settings import current as current_settings
 
 
 with warnings.catch_warnings():
@@ -94,8 +96,9 @@ def drift_report(
             "n_drifted": dg.MetadataValue.int(result.n_drifted),
             "prediction_drift": dg.MetadataValue.bool(bool(result.prediction_drift and result.prediction_drift.drifted)),
             "drift_table": dg.MetadataValue.md(drift_markdown(result)),
-            # A URL (also for file:// and s3://) so the UI renders it as a link to open or copy.
-            "report_html": dg.MetadataValue.url(html_uri),
+            # An http(s) link that opens (public site, presigned S3 URL or `infranaut reports serve`).
+            "report_html": dg.MetadataValue.url(
+                report_link(store, report_html_key(model_id, day), LinkSettings.from_settings(current_settings()))),
             "report_json": dg.MetadataValue.path(store.uri(prefix + "drift_report.json")),
             "baseline_version": dg.MetadataValue.text(pointer["version"]),
             "current_rows": dg.MetadataValue.int(model_features.height),
