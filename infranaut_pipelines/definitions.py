@@ -10,6 +10,7 @@ import dagster as dg
 
 from infranaut_pipelines import jobs
 from infranaut_pipelines.assets import alerting, baseline, drift_report, features, ingestion, validation
+from infranaut_pipelines.assets import trend
 from infranaut_pipelines.assets.aggregation import aggregation_dbt_assets
 from infranaut_pipelines.executors import select_executor
 from infranaut_pipelines.partitions import PARTITIONS_START_DATE
@@ -33,6 +34,7 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[
             *dg.load_assets_from_modules([ingestion, validation, features, baseline, drift_report, alerting]),
+            *dg.load_assets_from_modules([trend]),  # downstream of alerts: the nightly job includes it
             aggregation_dbt_assets,
         ],
         jobs=[jobs.inference_pipeline_job, jobs.label_pipeline_job, jobs.nightly_report_job, jobs.update_baseline_job],
