@@ -44,7 +44,8 @@ def line_chart(title: str, days: Sequence[dt.date], series: Sequence[Series], *,
     if hi - lo < 1e-12:
         lo, hi = lo - (abs(lo) * 0.1 or 0.5), hi + (abs(hi) * 0.1 or 0.5)
     span = hi - lo
-    lo, hi = lo - span * 0.05, hi + span * 0.05
+    # Padding never takes a scale of non-negative numbers (shares, rates, scores) below zero.
+    lo, hi = (lo - span * 0.05 if lo - span * 0.05 >= 0 or lo < 0 else 0.0), hi + span * 0.05
     pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
 
     def x(i: int) -> float:
