@@ -19,6 +19,7 @@ from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.reports import render_csv, render_html, render_json
 from infranaut_pipelines.reports.links import LinkSettings, report_link
+from infranaut_pipelines.reports.pdf import daily_pdf
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 from infranaut_pipelines.settings import current as current_settings
 
@@ -82,6 +83,7 @@ def drift_report(
     store.write_bytes(prefix + "drift_report.html", render_html(result, title, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.json", render_json(result, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.csv", render_csv(result).encode("utf-8"))
+    store.write_bytes(prefix + "drift_report.pdf", daily_pdf(result, title, report_context))
     html_uri = store.uri(report_html_key(model_id, day))
     wh.replace_partition("drift_results", drift_rows(result, model_id, day, pointer["version"]), where)
     wh.replace_partition("drift_summaries", drift_summary_row(result, model_id, day, pointer["version"], html_uri), where)
@@ -100,6 +102,8 @@ def drift_report(
             "report_html": dg.MetadataValue.url(
                 report_link(store, report_html_key(model_id, day), LinkSettings.from_settings(current_settings()))),
             "report_json": dg.MetadataValue.path(store.uri(prefix + "drift_report.json")),
+            "report_pdf": dg.MetadataValue.url(
+                report_link(store, prefix + "drift_report.pdf", LinkSettings.from_settings(current_settings()))),
             "baseline_version": dg.MetadataValue.text(pointer["version"]),
             "current_rows": dg.MetadataValue.int(model_features.height),
         }

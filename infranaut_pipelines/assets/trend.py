@@ -11,6 +11,7 @@ import dagster as dg
 from infranaut_pipelines.monitoring.layout import report_html_key, report_prefix
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.reports.links import LinkSettings, page_href, report_link
+from infranaut_pipelines.reports.pdf import trend_pdf
 from infranaut_pipelines.reports.trend import TrendContext, render_trend_csv, render_trend_html, render_trend_json, summary
 from infranaut_pipelines.reports.trend_data import load_trend
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
@@ -20,11 +21,11 @@ from infranaut_pipelines.settings import current as current_settings
 @dg.asset(
     partitions_def=date_model_partitions,
     group_name="monitoring",
-    kinds={"html", "json", "csv"},
+    kinds={"html", "json", "pdf"},
     deps=[dg.AssetKey("drift_report"), dg.AssetKey("alerts")],
     description="The model's last N days (INFRANAUT_TREND_DAYS, default 30) on one page: drift share, each "
     "feature's score against its threshold, prediction and multivariate drift, estimated and realised "
-    "performance, SLA, quality, alert days; links to each daily report. HTML/JSON/CSV under `reports/`.",
+    "performance, SLA, quality, alert days; links to each daily report. HTML/JSON/CSV/PDF under `reports/`.",
 )
 def model_trend(
     context: dg.AssetExecutionContext,
@@ -49,9 +50,11 @@ def model_trend(
     store.write_bytes(key, render_trend_html(days, ctx, hrefs).encode("utf-8"))
     store.write_bytes(key.replace(".html", ".json"), render_trend_json(days, ctx, hrefs).encode("utf-8"))
     store.write_bytes(key.replace(".html", ".csv"), render_trend_csv(days).encode("utf-8"))
+    store.write_bytes(key.replace(".html", ".pdf"), trend_pdf(days, ctx))
     numbers = summary(days)
     metadata: dict[str, dg.RawMetadataValue] = {
         "trend_html": dg.MetadataValue.url(report_link(store, key, links)),
+        "trend_pdf": dg.MetadataValue.url(report_link(store, key.replace(".html", ".pdf"), links)),
     }
     for name, value in numbers.items():
         if value is None:

@@ -10,6 +10,14 @@ import pytest
 from infranaut_pipelines.reports.server import serve_in_background
 from tests.s3_server import s3_bucket, s3_server  # noqa: F401  (fixtures)
 
+from .fabricate import Fabricated, fabricate
+
+
+@pytest.fixture(scope="session")
+def fab(tmp_path_factory: pytest.TempPathFactory) -> Fabricated:
+    """Read-only for the tests: the trend asset test writes only new files beside the reports."""
+    return fabricate(tmp_path_factory.mktemp("fabricated"))
+
 
 @pytest.fixture(scope="module")
 def reports_root(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -22,12 +22,7 @@ from infranaut_pipelines.warehouse import Warehouse
 from tests.support.env import temporary_env
 from tests.support.own_model import MODEL
 
-from .fabricate import DRIFT_DAY, MISSING, N_DAYS, SCRIPT, Fabricated, fabricate
-
-
-@pytest.fixture(scope="module")
-def fab(tmp_path_factory: pytest.TempPathFactory) -> Fabricated:
-    return fabricate(tmp_path_factory.mktemp("trend"))
+from .fabricate import DRIFT_DAY, MISSING, N_DAYS, SCRIPT, Fabricated
 
 
 def _ctx(fab: Fabricated) -> TrendContext:
@@ -102,5 +97,6 @@ def test_trend_asset_writes_the_page_links_each_day_and_has_numeric_metadata(fab
     assert len(links) == N_DAYS - 1 and f"../{MISSING.isoformat()}/drift_report.html" not in links
     for href in links:  # each relative link reaches that day's real report
         assert (folder / href).resolve().is_file(), href
-    assert {"trend.json", "trend.csv"} <= {p.name for p in folder.iterdir()}
+    assert {"trend.json", "trend.csv", "trend.pdf"} <= {p.name for p in folder.iterdir()}
+    assert (folder / "trend.pdf").read_bytes().startswith(b"%PDF-")
     assert SCRIPT not in html
