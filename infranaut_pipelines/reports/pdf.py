@@ -164,8 +164,8 @@ def trend_pdf(days: Sequence[TrendDay], ctx: TrendContext) -> bytes:
     rows = [[d.day.isoformat(), "yes" if d.reported else "no report", d.drift_share,
              ", ".join(sorted(n for n, f in d.features.items() if f.drifted)), d.latency_p95_ms, d.error_rate,
              d.quality_score, ", ".join(d.alerts)] for d in days]
-    doc.grid(["day", "report", "drift share", "drifted features", "latency p95", "error rate", "quality", "alerts"],
-             rows, (20, 18, 16, 44, 18, 16, 14, 40))
+    doc.grid(["day", "report", "share", "drifted features", "p95 ms", "errors", "quality", "alerts"],
+             rows, (21, 18, 13, 46, 14, 14, 14, 46))
     for sec in sections(days, ctx):
         doc.section(sec["title"])
         doc.line_text(sec["note"])
