@@ -58,6 +58,7 @@ def _demo(argv: list[str]) -> int:
         for day in days:
             print(f"  {lake.uri(report_html_key(model, day))}")
     print(f"\nBrowse it: DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev   (then open http://127.0.0.1:3000)")
+    print("Open the reports from the UI's links: infranaut reports serve   (in a second shell)")
     return 1 if stats["failed"] else 0
 
 
