@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
+import urllib.request
 from pathlib import Path
 
 import dagster as dg
@@ -100,3 +102,33 @@ def test_trend_asset_writes_the_page_links_each_day_and_has_numeric_metadata(fab
     assert {"trend.json", "trend.csv", "trend.pdf"} <= {p.name for p in folder.iterdir()}
     assert (folder / "trend.pdf").read_bytes().startswith(b"%PDF-")
     assert SCRIPT not in html
+
+
+def test_on_an_s3_lake_the_trend_link_and_its_day_links_are_presigned_and_open(fab: Fabricated, s3_bucket) -> None:
+    from infranaut_pipelines.storage import open_store
+    from infranaut_pipelines.storage.object_store import S3Store
+
+    local, s3 = open_store(fab.lake_url), S3Store(s3_bucket.name, "lake", s3_bucket.client)
+    for obj in local.list("reports/"):
+        if obj.key.endswith("drift_report.html"):
+            s3.write_bytes(obj.key, local.read_bytes(obj.key))
+    resources = {
+        "lake": ObjectStoreResource(url=f"s3://{s3_bucket.name}/lake", s3=S3Resource()),
+        "warehouse": WarehouseResource(url=fab.warehouse_url),
+        "settings": InfranautSettings(registry_path=str(fab.registry_path)),
+    }
+    with dg.instance_for_test() as instance, temporary_env({"INFRANAUT_TREND_DAYS": str(N_DAYS),
+                                                             "INFRANAUT_REPORTS_BASE_URL": None}):
+        instance.add_dynamic_partitions(MODEL_PARTITIONS_NAME, [MODEL])
+        result = dg.materialize([model_trend], resources=resources, partition_key=str(partition_key(DRIFT_DAY, MODEL)),
+                                instance=instance)
+    link = result.asset_materializations_for_node("model_trend")[0].metadata["trend_html"].value
+    assert link.startswith(s3_bucket.server.endpoint_url) and "Signature" in link
+    with urllib.request.urlopen(link, timeout=10) as resp:  # noqa: S310 - moto's local server
+        assert resp.headers["Content-Type"].startswith("text/html")
+        page = resp.read().decode()
+    assert f"Trend: {MODEL}" in page
+    days = re.findall(r'<a href="([^"]+)">drift report</a>', page)
+    assert len(days) == N_DAYS - 1
+    with urllib.request.urlopen(html.unescape(days[-1]), timeout=10) as resp:  # noqa: S310
+        assert f"Drift report: {MODEL} on {DRIFT_DAY}" in resp.read().decode()
