@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote
 
+from infranaut_pipelines.settings import Settings
 from infranaut_pipelines.storage.object_store import safe_key
 
 REPORTS_FOLDER = "reports/"
@@ -34,10 +35,9 @@ class LinkSettings:
     serve_port: int = 8040
 
     @classmethod
-    def from_settings(cls, settings: object) -> "LinkSettings":
-        """From ``infranaut_pipelines.settings.Settings`` (typed fields of the reports area)."""
-        return cls(base_url=getattr(settings, "reports_base_url"), ttl_s=getattr(settings, "report_link_ttl_s"),
-                   serve_port=getattr(settings, "reports_port"))
+    def from_settings(cls, settings: Settings) -> "LinkSettings":
+        return cls(base_url=settings.reports_base_url, ttl_s=settings.report_link_ttl_s,
+                   serve_port=settings.reports_port)
 
 
 def reports_path(key: str) -> str:
