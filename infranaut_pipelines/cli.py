@@ -1,4 +1,4 @@
-"""The ``infranaut`` command: ``check``, ``run``, ``baseline``, ``demo`` and ``drift``."""
+"""The ``infranaut`` command: ``check``, ``run``, ``baseline``, ``demo``, ``drift`` and ``reports``."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ def _ensure_dagster_home() -> None:
         print(f"DAGSTER_HOME was not set; using {home} (export DAGSTER_HOME={home} before `dagster dev`)")
 
 
-USAGE = """usage: infranaut {check,run,baseline,demo,drift} ...
+USAGE = """usage: infranaut {check,run,baseline,demo,drift,reports} ...
   check     validate the registry, the alert rules and the settings in effect (exit 1 listing every problem)
   run       process days of one model by hand: infranaut run MODEL DATE..DATE
   baseline  build or rebuild a model's drift baseline: infranaut baseline MODEL [--window DATE..DATE]
   demo      write demo drops and materialize every asset
-  drift     compare two parquet/CSV files and print the drift table (exit 0 no dataset drift, 1 drift, 2 error)"""
+  drift     compare two parquet/CSV files and print the drift table (exit 0 no dataset drift, 1 drift, 2 error)
+  reports   serve the local lake's reports read-only on 127.0.0.1: infranaut reports serve [--port PORT]"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         from infranaut_pipelines.drift.cli import main as drift_main
 
         return drift_main(rest)
+    if command == "reports":
+        from infranaut_pipelines.commands.reports import main as reports_main
+
+        return reports_main(rest)
     print(f"unknown command {command!r}\n{USAGE}", file=sys.stderr)
     return 2
 

@@ -8,7 +8,9 @@ import datetime as dt
 import dagster as dg
 
 from infranaut_pipelines import jobs
-from infranaut_pipelines.assets import alerting, baseline, drift_report, features, ingestion, registry_snapshot, validation
+from infranaut_pipelines.assets import (
+    alerting, baseline, drift_report, features, ingestion, registry_snapshot, trend, validation,
+)
 from infranaut_pipelines.assets.aggregation import aggregation_dbt_assets
 from infranaut_pipelines.executors import select_executor
 from infranaut_pipelines.partitions import PARTITIONS_START_DATE
@@ -34,7 +36,8 @@ def build_definitions() -> dg.Definitions:
     alerting.validate_alert_config(registry)
     return dg.Definitions(
         assets=[
-            *dg.load_assets_from_modules([ingestion, validation, registry_snapshot, features, baseline, drift_report, alerting]),
+            *dg.load_assets_from_modules([ingestion, validation, registry_snapshot, features, baseline, drift_report,
+                                          alerting, trend]),  # trend: downstream of alerts, in the nightly job
             aggregation_dbt_assets,
         ],
         jobs=[jobs.inference_pipeline_job, jobs.label_pipeline_job, jobs.nightly_report_job, jobs.update_baseline_job],

@@ -88,6 +88,14 @@ SETTINGS: tuple[Setting, ...] = (
             secret=True),
     Setting("INFRANAUT_ALERT_WEBHOOK_SECRET", "HMAC-SHA256 key signing webhook requests (unset = unsigned)", "unset",
             "set as a secret", secret=True),
+    # --- reports ---
+    Setting("INFRANAUT_REPORTS_BASE_URL", "public URL of the lake's `reports/` folder (a static site or CDN in "
+            "front of it); when set, report links point there", "unset", "https://reports.acme.internal/infranaut"),
+    Setting("INFRANAUT_REPORT_LINK_TTL_S", "lifetime of presigned report links on an S3 lake (Slack and UI links "
+            "open for that long; at most 604800, 7 days)", "604800", "86400"),
+    Setting("INFRANAUT_REPORTS_PORT", "port of `infranaut reports serve` (127.0.0.1); report links of a local "
+            "lake point at it", "8040", "8040"),
+    Setting("INFRANAUT_TREND_DAYS", "days shown on each model's trend page", "30", "90"),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -126,6 +134,18 @@ def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
         return parse_target(f"email:{raw}").addresses if raw else ()
     except ValueError as exc:
         raise SettingsError(f"{name}: {exc}") from None
+def _int_at_most(env: Mapping[str, str], name: str, minimum: int, maximum: int) -> int:
+    value = _int(env, name, minimum)
+    if value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}, got {value}")
+    return value
+
+
+def _http_url(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if value and not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -155,6 +175,11 @@ class Settings:
     gx_full_max_rows: int
     dbt_state_dir: str  # "" = $DAGSTER_HOME/dbt, else a folder beside the checkout
     explicit: frozenset[str]
+    # --- reports ---
+    reports_base_url: str  # "" = presigned links (S3 lake) or `infranaut reports serve` (local lake)
+    report_link_ttl_s: int
+    reports_port: int
+    trend_days: int
     # --- alert channels (secrets are not here: resources pass them as dg.EnvVar, see ``explicit``) ---
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     smtp_host: str = ""
@@ -211,6 +236,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         smtp_ca_file=text("INFRANAUT_SMTP_CA_FILE", ""),
         alert_email_from=text("INFRANAUT_ALERT_EMAIL_FROM", ""),
         alert_email_to=_addresses(env, "INFRANAUT_ALERT_EMAIL_TO"),
+        reports_base_url=_http_url(env, "INFRANAUT_REPORTS_BASE_URL"),
+        # SigV4 presigned URLs are refused by S3 beyond 7 days, so a longer lifetime would be a silent lie.
+        report_link_ttl_s=_int_at_most(env, "INFRANAUT_REPORT_LINK_TTL_S", 1, 604800),
+        reports_port=_int_at_most(env, "INFRANAUT_REPORTS_PORT", 1, 65535),
+        trend_days=_int_at_most(env, "INFRANAUT_TREND_DAYS", 1, 366),
     )
 
 

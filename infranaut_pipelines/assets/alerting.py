@@ -16,9 +16,11 @@ from infranaut_pipelines.monitoring.signals import build_signals
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.registry import Registry
 from infranaut_pipelines.registry.loader import registry_path
+from infranaut_pipelines.reports.links import LinkSettings, report_link
 from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 from infranaut_pipelines.escaping import markdown as escape_md
+from infranaut_pipelines.settings import current as current_settings
 
 # Dagster tags every run of a backfill with this; a backfill's findings are history, never pages.
 BACKFILL_TAG = "dagster/backfill"
@@ -52,7 +54,10 @@ def alerts(
     importance: dict[str, float] = {}
     if store.head(baseline_pointer_key(model_id)) is not None:
         importance = json.loads(store.read_bytes(baseline_pointer_key(model_id))).get("importance", {})
-    report_uri = store.uri(report_html_key(model_id, day))
+    # Only a report that exists gets a link; it opens in every deployment (see reports/links.py).
+    report_key = report_html_key(model_id, day)
+    report_url = (report_link(store, report_key, LinkSettings.from_settings(current_settings()))
+                  if store.head(report_key) is not None else None)
     now = dt.datetime.now(dt.timezone.utc)
     historic = is_historic(
         day, now.date(), in_backfill=BACKFILL_TAG in context.run.tags, label_lag_days=spec.label.lag_days,
@@ -64,7 +69,7 @@ def alerts(
         day,
         now,
         importance=importance,
-        report_url=report_uri if report_uri.startswith("http") else None,
+        report_url=report_url,
         run_url=settings.run_url(context.run.run_id),
     )
     summary, delivery = notifier.record_and_deliver(

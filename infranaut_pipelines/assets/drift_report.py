@@ -22,7 +22,10 @@ from infranaut_pipelines.partitions import date_model_partitions, split_partitio
 from infranaut_pipelines.reports import render_csv, render_html, render_json
 from infranaut_pipelines.resources.io_manager import day_reader
 from infranaut_pipelines.validation.display import escape_display
+from infranaut_pipelines.reports.links import LinkSettings, report_link
+from infranaut_pipelines.reports.pdf import daily_pdf
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
+from infranaut_pipelines.settings import current as current_settings
 
 
 with warnings.catch_warnings():
@@ -91,6 +94,7 @@ def drift_report(
     store.write_bytes(prefix + "drift_report.json", render_json(result, report_context).encode("utf-8"))
     store.write_bytes(prefix + "drift_report.csv", render_csv(result).encode("utf-8"))
     write_partition_files(store, spec, day, model_features, result, sketch)  # SageMaker-compatible (interop/)
+    store.write_bytes(prefix + "drift_report.pdf", daily_pdf(result, title, report_context))
     html_uri = store.uri(report_html_key(model_id, day))
     if segments is not None:
         wh.replace_partition("segment_results", segment_rows(segments, model_id, day), where)
@@ -107,9 +111,12 @@ def drift_report(
             "n_drifted": dg.MetadataValue.int(result.n_drifted),
             "prediction_drift": dg.MetadataValue.bool(bool(result.prediction_drift and result.prediction_drift.drifted)),
             "drift_table": dg.MetadataValue.md(drift_markdown(result)),
-            # A URL (also for file:// and s3://) so the UI renders it as a link to open or copy.
-            "report_html": dg.MetadataValue.url(html_uri),
+            # An http(s) link that opens (public site, presigned S3 URL or `infranaut reports serve`).
+            "report_html": dg.MetadataValue.url(
+                report_link(store, report_html_key(model_id, day), LinkSettings.from_settings(current_settings()))),
             "report_json": dg.MetadataValue.path(store.uri(prefix + "drift_report.json")),
+            "report_pdf": dg.MetadataValue.url(
+                report_link(store, prefix + "drift_report.pdf", LinkSettings.from_settings(current_settings()))),
             "baseline_version": dg.MetadataValue.text(pointer["version"]),
             "current_rows": dg.MetadataValue.int(model_features.height),
             **_segment_metadata(segments),

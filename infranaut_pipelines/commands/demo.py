@@ -81,4 +81,5 @@ def _run(defs, registry, days: list[dt.date], models: list[str], t0: float, say:
         for day in days:
             say(f"  {lake.uri(report_html_key(model, day))}")
     say(f"\nBrowse it: DAGSTER_HOME={instance.root_directory} dagster dev   (then open http://127.0.0.1:3000)")
+    say("Open the reports from the UI's links: infranaut reports serve   (in a second shell)")
     return 1 if stats["failed"] else 0

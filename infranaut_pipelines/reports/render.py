@@ -29,6 +29,11 @@ def _fmt(x: object) -> str:
 _ENV.filters["fmt"] = _fmt
 
 
+def template(name: str) -> jinja2.Template:
+    """A template of this package, autoescaped (every value from data is shown as text)."""
+    return _ENV.get_template(name)
+
+
 def render_html(result: DriftResult, title: str, context: dict | None = None) -> str:
     charts = {c.name: column_chart(c.stats, c.name) for c in result.columns if c.error is None}
     return _ENV.get_template("drift_report.html.j2").render(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import mimetypes
 import os
 import shutil
 import tempfile
@@ -258,6 +259,18 @@ class S3Store:
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._k(key)}"
+
+    def presign(self, key: str, seconds: int) -> str:
+        """An HTTPS URL that reads ``key`` for ``seconds`` without AWS credentials (signed by this client).
+
+        The content type is set in the signature because objects are written without one, and a browser
+        would download ``application/octet-stream`` instead of showing the report.
+        """
+        params = {"Bucket": self.bucket, "Key": self._k(key)}
+        content_type = mimetypes.guess_type(key)[0]
+        if content_type:
+            params["ResponseContentType"] = content_type + ("; charset=utf-8" if content_type.startswith("text/") else "")
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=int(seconds))
 
 
 def open_store(url: str, s3_client_factory: Callable[[], Any] | None = None) -> ObjectStore:
