@@ -122,3 +122,14 @@ def test_segment_sketches_survive_the_lake_round_trip(tmp_path: Path) -> None:
     assert loaded is not None and loaded.sketches.keys() == built.segments.sketches.keys()
     assert {v: s.version for v, s in loaded.sketches["plan"].items()} == {
         v: s.version for v, s in built.segments.sketches["plan"].items()}
+
+
+def test_report_shows_segments_worst_first_and_escapes_values() -> None:
+    from infranaut_pipelines.reports import render_html
+
+    spec, whole, _, results = _results(_frame(20000, 2, pro_shift=3.0))
+    hostile = results[0].__class__(**{**results[0].to_dict(), "segment": "plan=<script>x</script>"})
+    html = render_html(whole, "t", {"segments": [hostile.to_dict()] + [r.to_dict() for r in results[1:]],
+                                    "segments_left_out": {"plan": 0}})
+    assert 'id="segments"' in html and "<script>x</script>" not in html and "&lt;script&gt;" in html
+    assert html.index("plan=&lt;script&gt;") < html.index("plan=basic")
