@@ -70,6 +70,20 @@ SETTINGS: tuple[Setting, ...] = (
             secret=True),
     Setting("SLACK_WEBHOOK_URL", "Slack incoming webhook (instead of a token)", "unset", "set as a secret", secret=True),
     Setting("SLACK_API_BASE_URL", "Slack Web API base URL (tests point it at a local server)", "Slack's", ""),
+    # --- scale: bounded landing ticks and retention ---
+    Setting("INFRANAUT_LANDING_QUEUE_URL", "SQS queue receiving the landing bucket's `s3:ObjectCreated:*` events "
+            "(docs/deployment.md); unset = the landing sensor lists recent days instead", "unset",
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/infranaut-landing"),
+    Setting("INFRANAUT_LANDING_DAYS_BACK", "how many `dt=` days before today a landing-sensor tick lists (older "
+            "drops come through the queue or the reconciliation sweep)", "7", "14"),
+    Setting("INFRANAUT_LANDING_RECONCILE_S", "how often the landing sensor starts a sweep of the whole landing "
+            "zone, which finds what the recent days and the queue did not show", "21600", "86400"),
+    Setting("INFRANAUT_LANDING_SWEEP_KEYS", "keys one tick of that sweep lists at most (it resumes on the next tick)",
+            "10000", "50000"),
+    Setting("INFRANAUT_RETENTION", "retention YAML: how long each warehouse table and lake asset is kept "
+            "(docs/deployment.md)", "shipped in the package", "/etc/infranaut/retention.yaml"),
+    Setting("INFRANAUT_RETENTION_CRON", "when the retention job deletes what is past retention (UTC)", "30 4 * * *",
+            "0 5 * * 0"),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -120,6 +134,13 @@ class Settings:
     gx_full_max_rows: int
     dbt_state_dir: str  # "" = $DAGSTER_HOME/dbt, else a folder beside the checkout
     explicit: frozenset[str]
+    # --- scale ---
+    landing_queue_url: str = ""  # "" = no queue: the sensor lists
+    landing_days_back: int = 7
+    landing_reconcile_s: int = 21600
+    landing_sweep_keys: int = 10000
+    retention_file: str = ""  # "" = the packaged retention.yaml
+    retention_cron: str = "30 4 * * *"
 
     def is_set(self, name: str) -> bool:
         return name in self.explicit
@@ -161,6 +182,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         gx_full_max_rows=_int(env, "INFRANAUT_GX_FULL_MAX_ROWS", 1),
         dbt_state_dir=text("INFRANAUT_DBT_STATE_DIR", ""),
         explicit=frozenset(s.name for s in SETTINGS if env.get(s.name, "").strip()),
+        landing_queue_url=text("INFRANAUT_LANDING_QUEUE_URL", ""),
+        landing_days_back=_int(env, "INFRANAUT_LANDING_DAYS_BACK"),
+        landing_reconcile_s=_int(env, "INFRANAUT_LANDING_RECONCILE_S", 1),
+        landing_sweep_keys=_int(env, "INFRANAUT_LANDING_SWEEP_KEYS", 1),
+        retention_file=text("INFRANAUT_RETENTION", ""),
+        retention_cron=text("INFRANAUT_RETENTION_CRON", BY_NAME["INFRANAUT_RETENTION_CRON"].default),
     )
 
 
