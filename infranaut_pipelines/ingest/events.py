@@ -63,7 +63,9 @@ def parse_event_message(body: str, bucket: str, prefix: str) -> ParsedMessage:
 
 
 def _record(record: Any, bucket: str, root: str) -> tuple[ObjectInfo | None, str]:
-    name = str(record["eventName"])
+    name = record["eventName"]
+    if not isinstance(name, str):
+        raise TypeError(f"eventName is {type(name).__name__}, not a string")
     if not name.startswith("ObjectCreated:"):
         return None, f"{name[:40]} event ignored (only ObjectCreated starts ingestion)"
     s3 = record["s3"]
