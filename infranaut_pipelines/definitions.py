@@ -18,6 +18,8 @@ from infranaut_pipelines.registry.checks import window_problems
 from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.resources import build_resources
 from infranaut_pipelines.schedules.nightly import DEFAULT_CRON, build_nightly_schedule
+from infranaut_pipelines.schedules.retention import build_retention_schedule
+from infranaut_pipelines.settings import current as current_settings
 from infranaut_pipelines.sensors import baseline_sensor, freshness, landing_sensor, run_failure
 from infranaut_pipelines.validation import check_rules
 
@@ -35,8 +37,10 @@ def build_definitions() -> dg.Definitions:
             *dg.load_assets_from_modules([ingestion, validation, features, baseline, drift_report, alerting]),
             aggregation_dbt_assets,
         ],
-        jobs=[jobs.inference_pipeline_job, jobs.label_pipeline_job, jobs.nightly_report_job, jobs.update_baseline_job],
-        schedules=[build_nightly_schedule(os.environ.get("INFRANAUT_NIGHTLY_CRON", DEFAULT_CRON))],
+        jobs=[jobs.inference_pipeline_job, jobs.label_pipeline_job, jobs.nightly_report_job, jobs.update_baseline_job,
+              jobs.retention_job],
+        schedules=[build_nightly_schedule(os.environ.get("INFRANAUT_NIGHTLY_CRON", DEFAULT_CRON)),
+                   build_retention_schedule(current_settings().retention_cron)],
         sensors=[
             landing_sensor.build_landing_sensor(),
             baseline_sensor.baseline_sensor,
