@@ -139,7 +139,7 @@ def main() -> None:
         queue = EventQueue(queue_url, sqs_client)
         t = time.perf_counter()
         got = gather(store, cursor, ranges, now, cfg, queue=queue, bucket=(bucket.name, PREFIX))
-        queued = scan(got.objects, cursor, registry, now, swept=got.swept, **scan_args)
+        queued = scan(got.objects, cursor, registry, now, swept=got.swept, events=got.events, **scan_args)
         rows.append(("new code: S3 events from SQS", time.perf_counter() - t, {**s3_calls, **sqs_calls}, queued))
         next_cursor = got.carry_into(queued.cursor)
         sqs_calls.clear()

@@ -45,8 +45,9 @@ class GatherConfig:
 
 @dataclass
 class Gathered:
-    objects: list[ObjectInfo]  # from events and the recent-days listing: new from the cursor's floor on
+    objects: list[ObjectInfo]  # from the recent-days listing: new from the cursor's floor on
     swept: list[ObjectInfo]  # from the sweep: new from the sweep's floor on
+    events: list[ObjectInfo]  # from the queue: new unless already seen, however old (see scanner.scan)
     sweep: tuple[str | None, dt.datetime | None, dt.datetime | None]  # (after, floor, started) for next tick
     to_delete: list[str]  # receipt handles to delete on the next tick
     notes: list[str] = field(default_factory=list)  # for the log: queue trouble, ignored messages
@@ -75,6 +76,7 @@ def gather(
     notes: list[str] = []
     held = _delete_now(queue, cursor.to_delete, notes) if queue and cursor.to_delete else []
     objects: list[ObjectInfo] = []
+    events: list[ObjectInfo] = []
     used: list[str] = []
     queue_ok, received = False, 0
     if queue is not None and bucket is not None:
@@ -89,7 +91,7 @@ def gather(
         for m in messages:
             parsed = parse_event_message(m.body, *bucket)
             notes += [f"queue message {m.message_id[:40]}: {n}" for n in parsed.notes]
-            objects += parsed.objects
+            events += parsed.objects
             # A message that names a drop is deleted after the commit; the others need nothing more.
             (used if parsed.objects else drop_now).append(m.receipt_handle)
         if drop_now:
@@ -100,7 +102,8 @@ def gather(
             objects += store.list(r.prefix, start_after=r.start_after)
             listed += 1
     swept, sweep = _sweep(store, cursor, ranges if not queue_ok else [], now, cfg)
-    return Gathered(objects, swept, sweep, (used + held)[:_MAX_HELD_HANDLES], notes, listed, received, queue_ok)
+    return Gathered(objects, swept, events, sweep, (used + held)[:_MAX_HELD_HANDLES], notes, listed, received,
+                    queue_ok)
 
 
 def _sweep(

@@ -201,6 +201,7 @@ def scan(
     max_future_days: int = 1,
     first_day: dt.date | None = None,
     swept: Iterable[ObjectInfo] = (),
+    events: Iterable[ObjectInfo] = (),
 ) -> ScanResult:
     """New drops grouped by partition, rejects with reasons, first-seen models, and the next cursor.
 
@@ -210,6 +211,9 @@ def scan(
     ``swept``: objects from the reconciliation sweep; they are new from ``cursor.sweep_floor`` on rather
     than from the cursor's floor, which is how a drop for a day outside the listed window is found even
     when it was uploaded long before the sweep reached it. The caller moves the sweep fields on.
+    ``events``: objects announced by the S3 event queue. An event is news whatever its time (a backlog after
+    a stopped daemon arrives out of order), so only ``seen`` dedupes it; a message delivered again after its
+    version left ``seen`` is stopped by its run key or by the ingestion ledger.
     """
     floor = cursor.floor
     seen = cursor.seen
@@ -222,7 +226,7 @@ def scan(
     groups: dict[tuple[str, str, dt.date], list[ObjectInfo]] = {}
     rejects: list[ScanReject] = []
     sweep_floor = cursor.sweep_floor
-    tagged = [(o, floor) for o in objects] + [(o, sweep_floor) for o in swept]
+    tagged = [(o, floor) for o in objects] + [(o, sweep_floor) for o in swept] + [(o, None) for o in events]
     for obj, obj_floor in tagged:
         lm = obj.last_modified
         if high_water is None or lm > high_water:

@@ -39,7 +39,11 @@ def _queue_for(context: dg.SensorEvaluationContext, store: ObjectStore, url: str
     if bucket is None:
         context.log.warning("INFRANAUT_LANDING_QUEUE_URL is set but the landing zone is not on S3: queue ignored")
         return None, None
-    return open_queue(url), (bucket, getattr(store, "prefix", ""))
+    try:
+        return open_queue(url), (bucket, getattr(store, "prefix", ""))
+    except (BotoCoreError, ClientError, ValueError) as exc:  # e.g. no region: list instead, never stop the tick
+        context.log.warning(f"cannot open the event queue ({type(exc).__name__}: {exc}); listing the recent days")
+        return None, None
 
 
 def evaluate_landing(
@@ -86,6 +90,7 @@ def evaluate_landing(
         max_future_days=cfg.max_future_days,
         first_day=first_day,
         swept=got.swept,
+        events=got.events,
     )
     result.cursor = got.carry_into(result.cursor)
     _record_rejects(context, warehouse, result)

@@ -123,7 +123,8 @@ def test_with_a_queue_a_tick_receives_instead_of_listing(landing: Landing) -> No
     steady = ScanCursor(high_water=now, sweep_after=None, sweep_started=now)
     landing.calls.clear()
     got = gather(store, steady, ranges, now, cfg, queue=queue, bucket=(landing.bucket.name, PREFIX))
-    assert got.queue_ok and sorted(o.key for o in got.objects) == sorted(_key(TODAY, f"p{i}.csv") for i in range(12))
+    assert got.queue_ok and got.objects == [] and got.swept == []
+    assert sorted(o.key for o in got.events) == sorted(_key(TODAY, f"p{i}.csv") for i in range(12))
     assert landing.calls["ListObjectsV2"] == 0
     assert landing.calls["ReceiveMessage"] <= 4  # 13 messages (12 drops + S3's test event), 10 a call
     assert len(got.to_delete) == 12 and any("test event" in n for n in got.notes)

@@ -120,3 +120,18 @@ def test_cursor_keeps_the_sweep_and_the_handles_and_reads_older_cursors() -> Non
     del old["sweep"], old["delete"]
     upgraded = ScanCursor.from_json(json.dumps(old))
     assert upgraded.sweep_after == "" and upgraded.sweep_floor == NOW - upgraded.lookback
+
+
+def test_an_event_is_news_however_old_and_a_seen_version_is_not(registry) -> None:  # type: ignore[no-untyped-def]
+    from infranaut_pipelines.ingest.scanner import scan
+    from infranaut_pipelines.storage import ObjectInfo
+
+    late = ObjectInfo("labels/fraud_detector/dt=2026-11-20/l.csv", 10, "e1", NOW - dt.timedelta(hours=5))
+    cursor = ScanCursor(high_water=NOW)  # floor: an hour before NOW
+    listed = scan([late], cursor, registry, NOW)
+    assert listed.requests == []  # a listing treats it as handled by an earlier tick
+    evented = scan([], cursor, registry, NOW, events=[late, late])  # delivered twice
+    [request] = evented.requests
+    assert (request.kind, request.objects) == ("labels", (late,))
+    cursor.seen[(late.key, "e1")] = late.last_modified
+    assert scan([], cursor, registry, NOW, events=[late]).requests == []
