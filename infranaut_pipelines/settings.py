@@ -135,12 +135,12 @@ class Settings:
     dbt_state_dir: str  # "" = $DAGSTER_HOME/dbt, else a folder beside the checkout
     explicit: frozenset[str]
     # --- scale ---
-    landing_queue_url: str = ""  # "" = no queue: the sensor lists
-    landing_days_back: int = 7
-    landing_reconcile_s: int = 21600
-    landing_sweep_keys: int = 10000
-    retention_file: str = ""  # "" = the packaged retention.yaml
-    retention_cron: str = "30 4 * * *"
+    landing_queue_url: str  # "" = no queue: the sensor lists
+    landing_days_back: int
+    landing_reconcile_s: int
+    landing_sweep_keys: int
+    retention_file: str  # "" = the packaged retention.yaml
+    retention_cron: str
 
     def is_set(self, name: str) -> bool:
         return name in self.explicit
