@@ -101,5 +101,8 @@ def expire_lake(lake: ObjectStore, asset: str, cutoff: dt.date, protected: Prote
         if where is not None and expired(where[0], where[1], cutoff, protected):
             targets.add(where[2])
     for target in sorted(targets):
-        lake.delete_prefix(target)
+        if target.endswith("/"):
+            lake.delete_prefix(target)  # a day's reports folder
+        else:
+            lake.delete(target)  # one partition file, exactly
     return len(targets)

@@ -61,6 +61,7 @@ class ObjectStore(Protocol):
     def write_file(self, key: str, path: Path) -> None: ...
     def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
     def delete_prefix(self, prefix: str) -> int: ...
+    def delete(self, key: str) -> None: ...
     def uri(self, key: str) -> str: ...
 
 
@@ -181,6 +182,10 @@ class LocalStore:
     def local_copy(self, key: str) -> Iterator[Path]:
         yield self._path(key)
 
+    def delete(self, key: str) -> None:
+        """Delete exactly this key (nothing that merely starts with it); a missing key is not an error."""
+        self._path(key).unlink(missing_ok=True)
+
     def delete_prefix(self, prefix: str) -> int:
         base = self._path(prefix)
         if base.is_file():
@@ -278,6 +283,10 @@ class S3Store:
             target = Path(tmp) / PurePosixPath(safe_key(key)).name
             self.client.download_file(self.bucket, self._k(key), str(target))
             yield target
+
+    def delete(self, key: str) -> None:
+        """Delete exactly this key (nothing that merely starts with it); a missing key is not an error."""
+        self.client.delete_object(Bucket=self.bucket, Key=self._k(key))
 
     def delete_prefix(self, prefix: str) -> int:
         keys = [o.key for o in self.list(prefix)]

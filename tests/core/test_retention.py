@@ -22,6 +22,7 @@ from infranaut_pipelines.retention.rules import TABLE_RULES
 from infranaut_pipelines.storage import LocalStore
 from infranaut_pipelines.warehouse import Warehouse
 from tests.conftest import PG_HOST, PG_PORT, PG_USER, require_service
+from tests.s3_server import s3_bucket, s3_server  # noqa: F401 - fixtures
 from tests.support.own_model import MODEL, REGISTRY_YAML
 
 TODAY = dt.date(2026, 12, 1)
@@ -252,3 +253,18 @@ def test_the_scheduled_job_applies_the_packaged_defaults(tmp_path: Path) -> None
     assert expired["raw_inferences"] == 3 and expired["model_features"] == 0 and expired["reports"] == 0
     assert lake.head(f"raw_inferences/model={MODEL}/date={OLD}.parquet") is None
     assert lake.head(f"raw_inferences/model={MODEL}/date={WINDOW[0]}.parquet") is not None  # baseline window
+
+
+def test_lake_expiry_on_s3_deletes_exactly_the_expired_partitions(s3_bucket) -> None:  # type: ignore[no-untyped-def]
+    from infranaut_pipelines.retention.apply import expire_lake
+    from infranaut_pipelines.retention.rules import cutoff_day
+    from infranaut_pipelines.storage import S3Store
+
+    lake = S3Store(s3_bucket.name, "infranaut", s3_bucket.client)
+    old = f"raw_inferences/model={GONE}/date={OLD}.parquet"
+    beside = [old + ".bak", f"raw_inferences/model={GONE}/date={RECENT}.parquet",
+              f"raw_inferences/model={MODEL}/date={WINDOW[0]}.parquet"]
+    for key in [old, *beside]:
+        lake.write_bytes(key, b"x")
+    assert expire_lake(lake, "raw_inferences", cutoff_day(TODAY, 10), {MODEL: set(WINDOW)}) == 1
+    assert sorted(o.key for o in lake.list()) == sorted(beside)  # a key that merely starts with it stays
