@@ -19,6 +19,7 @@ from infranaut_pipelines.registry.checks import window_problems
 from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.resources import build_resources
 from infranaut_pipelines.schedules.nightly import build_nightly_schedule
+from infranaut_pipelines.schedules.retention import build_retention_schedule
 from infranaut_pipelines.sensors import baseline_sensor, freshness, landing_sensor, run_failure
 from infranaut_pipelines.settings import current
 from infranaut_pipelines.validation import check_rules
@@ -40,8 +41,9 @@ def build_definitions() -> dg.Definitions:
                                           alerting, trend]),  # trend: downstream of alerts, in the nightly job
             aggregation_dbt_assets,
         ],
-        jobs=[jobs.inference_pipeline_job, jobs.label_pipeline_job, jobs.nightly_report_job, jobs.update_baseline_job],
-        schedules=[build_nightly_schedule(settings.nightly_cron)],
+        jobs=[jobs.inference_pipeline_job, jobs.label_pipeline_job, jobs.nightly_report_job, jobs.update_baseline_job,
+              jobs.retention_job],
+        schedules=[build_nightly_schedule(settings.nightly_cron), build_retention_schedule(settings.retention_cron)],
         sensors=[
             landing_sensor.build_landing_sensor(),
             baseline_sensor.baseline_sensor,

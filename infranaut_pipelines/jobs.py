@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from infranaut_pipelines.ops.retention import apply_retention_op
 
 BASELINE = dg.AssetSelection.assets("drift_baseline")
 INGEST_INFERENCES = dg.AssetSelection.assets("raw_inferences")
@@ -40,3 +41,9 @@ update_baseline_job = dg.define_asset_job(
     selection=BASELINE,
     description="Rebuild a model's drift baseline (a new recorded version). Config: start/end to override the window.",
 )
+
+
+# Retention (docs/deployment.md): an op job, because it deletes rather than produces data.
+@dg.job(description="Delete what is past retention in the warehouse and the lake (config/retention.yaml).")
+def retention_job() -> None:
+    apply_retention_op()

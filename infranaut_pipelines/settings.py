@@ -96,6 +96,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INFRANAUT_REPORTS_PORT", "port of `infranaut reports serve` (127.0.0.1); report links of a local "
             "lake point at it", "8040", "8040"),
     Setting("INFRANAUT_TREND_DAYS", "days shown on each model's trend page", "30", "90"),
+    # --- scale: bounded landing ticks and retention ---
+    Setting("INFRANAUT_LANDING_QUEUE_URL", "SQS queue receiving the landing bucket's `s3:ObjectCreated:*` events "
+            "(docs/deployment.md); unset = the landing sensor lists recent days instead", "unset",
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/infranaut-landing"),
+    Setting("INFRANAUT_LANDING_DAYS_BACK", "how many `dt=` days before today a landing-sensor tick lists (older "
+            "drops come through the queue or the reconciliation sweep)", "7", "14"),
+    Setting("INFRANAUT_LANDING_RECONCILE_S", "how often the landing sensor starts a sweep of the whole landing "
+            "zone, which finds what the recent days and the queue did not show", "21600", "86400"),
+    Setting("INFRANAUT_LANDING_SWEEP_KEYS", "keys one tick of that sweep lists at most (it resumes on the next tick)",
+            "10000", "50000"),
+    Setting("INFRANAUT_RETENTION", "retention YAML: how long each warehouse table and lake asset is kept "
+            "(docs/deployment.md)", "shipped in the package", "/etc/infranaut/retention.yaml"),
+    Setting("INFRANAUT_RETENTION_CRON", "when the retention job deletes what is past retention (UTC)", "30 4 * * *",
+            "0 5 * * 0"),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -180,6 +194,13 @@ class Settings:
     report_link_ttl_s: int
     reports_port: int
     trend_days: int
+    # --- scale ---
+    landing_queue_url: str  # "" = no queue: the sensor lists
+    landing_days_back: int
+    landing_reconcile_s: int
+    landing_sweep_keys: int
+    retention_file: str  # "" = the packaged retention.yaml
+    retention_cron: str
     # --- alert channels (secrets are not here: resources pass them as dg.EnvVar, see ``explicit``) ---
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     smtp_host: str = ""
@@ -241,6 +262,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         report_link_ttl_s=_int_at_most(env, "INFRANAUT_REPORT_LINK_TTL_S", 1, 604800),
         reports_port=_int_at_most(env, "INFRANAUT_REPORTS_PORT", 1, 65535),
         trend_days=_int_at_most(env, "INFRANAUT_TREND_DAYS", 1, 366),
+        landing_queue_url=text("INFRANAUT_LANDING_QUEUE_URL", ""),
+        landing_days_back=_int(env, "INFRANAUT_LANDING_DAYS_BACK"),
+        landing_reconcile_s=_int(env, "INFRANAUT_LANDING_RECONCILE_S", 1),
+        landing_sweep_keys=_int(env, "INFRANAUT_LANDING_SWEEP_KEYS", 1),
+        retention_file=text("INFRANAUT_RETENTION", ""),
+        retention_cron=text("INFRANAUT_RETENTION_CRON", BY_NAME["INFRANAUT_RETENTION_CRON"].default),
     )
 
 

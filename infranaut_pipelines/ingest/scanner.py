@@ -52,6 +52,15 @@ class ScanCursor:
     min_floor: dt.datetime | None = None
     # Accepted drops whose day has not started yet (see the module docstring).
     pending: list[ObjectInfo] = field(default_factory=list)
+    # The reconciliation sweep (ingest/gather.py): where it resumes ("" = from the start, None = no sweep
+    # under way), the oldest last_modified it treats as new (None: everything, on the first sweep), and
+    # when the current or last sweep started (the next one starts a reconcile interval later).
+    sweep_after: str | None = ""
+    sweep_floor: dt.datetime | None = None
+    sweep_started: dt.datetime | None = None
+    # Receipt handles of queue messages used by this tick: deleted on the next tick, once this cursor (and
+    # the run requests made with it) has been committed.
+    to_delete: list[str] = field(default_factory=list)
 
     @property
     def floor(self) -> dt.datetime | None:
@@ -70,6 +79,8 @@ class ScanCursor:
                 "seen": sorted([k, t, _to_us(lm)] for (k, t), lm in self.seen.items()),
                 "models": sorted(self.known_models),
                 "pending": [[o.key, o.size, o.etag, _to_us(o.last_modified), o.version_id] for o in self.pending],
+                "sweep": [self.sweep_after, _iso(self.sweep_floor), _iso(self.sweep_started)],
+                "delete": self.to_delete,
             },
             separators=(",", ":"),
         )
@@ -91,7 +102,26 @@ class ScanCursor:
             known_models=set(raw.get("models", [])),
             min_floor=dt.datetime.fromisoformat(floor) if floor else None,
             pending=[ObjectInfo(k, size, etag, _from_us(us), vid) for k, size, etag, us, vid in raw.get("pending", [])],
+            # A cursor written before the sweep existed starts one at once, new from its own floor on.
+            **_sweep_fields(raw.get("sweep"), floor),
+            to_delete=list(raw.get("delete", [])),
         )
+
+
+def _iso(t: dt.datetime | None) -> str | None:
+    return t.isoformat() if t else None
+
+
+def _sweep_fields(raw: list | None, floor: str | None) -> dict:
+    if raw is None:
+        return {"sweep_after": "", "sweep_floor": dt.datetime.fromisoformat(floor) if floor else None,
+                "sweep_started": None}
+    after, sweep_floor, started = raw
+    return {
+        "sweep_after": after,
+        "sweep_floor": dt.datetime.fromisoformat(sweep_floor) if sweep_floor else None,
+        "sweep_started": dt.datetime.fromisoformat(started) if started else None,
+    }
 
 
 def _to_us(t: dt.datetime) -> int:
@@ -176,12 +206,20 @@ def scan(
     now: dt.datetime,
     max_future_days: int = 1,
     first_day: dt.date | None = None,
+    swept: Iterable[ObjectInfo] = (),
+    events: Iterable[ObjectInfo] = (),
 ) -> ScanResult:
     """New drops grouped by partition, rejects with reasons, first-seen models, and the next cursor.
 
     Rejected objects are remembered like accepted ones, so each bad (key, version) is reported once.
     Requests are only made for days up to ``now``'s UTC date; later days wait in ``cursor.pending``.
     ``first_day``: drops for earlier days are rejected (they have no partition).
+    ``swept``: objects from the reconciliation sweep; they are new from ``cursor.sweep_floor`` on rather
+    than from the cursor's floor, which is how a drop for a day outside the listed window is found even
+    when it was uploaded long before the sweep reached it. The caller moves the sweep fields on.
+    ``events``: objects announced by the S3 event queue. An event is news whatever its time (a backlog after
+    a stopped daemon arrives out of order), so only ``seen`` dedupes it; a message delivered again after its
+    version left ``seen`` is stopped by its run key or by the ingestion ledger.
     """
     floor = cursor.floor
     seen = cursor.seen
@@ -193,11 +231,13 @@ def scan(
     fresh: dict[tuple[str, str], dt.datetime] = {}
     groups: dict[tuple[str, str, dt.date], list[ObjectInfo]] = {}
     rejects: list[ScanReject] = []
-    for obj in objects:
+    sweep_floor = cursor.sweep_floor
+    tagged = [(o, floor) for o in objects] + [(o, sweep_floor) for o in swept] + [(o, None) for o in events]
+    for obj, obj_floor in tagged:
         lm = obj.last_modified
         if high_water is None or lm > high_water:
             high_water = lm
-        if floor is not None and lm < floor:
+        if obj_floor is not None and lm < obj_floor:
             continue  # handled by an earlier tick (see the module docstring for the limit)
         ident = (obj.key, obj.version_token)
         if ident in seen or ident in fresh:
@@ -238,6 +278,10 @@ def scan(
         known_models=cursor.known_models | set(new_models),
         min_floor=floor,
         pending=sorted(pending, key=lambda o: (o.key, o.version_token)),
+        sweep_after=cursor.sweep_after,
+        sweep_floor=cursor.sweep_floor,
+        sweep_started=cursor.sweep_started,
+        to_delete=list(cursor.to_delete),
     )
     new_floor = next_cursor.floor
     next_cursor.seen = {i: lm for i, lm in {**seen, **fresh}.items() if new_floor is None or lm >= new_floor}

@@ -1,7 +1,9 @@
-"""The landing sensor: list the landing zone, ask the pure scanner what is new, launch one run per partition.
+"""The landing sensor: gather what may be new, ask the pure scanner what is, launch one run per partition.
 
-All decisions (what is new, what is rejected, the cursor) live in :mod:`infranaut_pipelines.ingest.scanner`;
-this file only lists, records and translates to Dagster. A new registered model gets its dynamic
+A tick costs what is new, not what the bucket holds: it reads the S3 event queue when one is configured,
+else lists only the recent ``dt=`` days of each registered model, and advances a bounded reconciliation
+sweep (:mod:`infranaut_pipelines.ingest.gather`). All decisions (what is new, what is rejected, the
+cursor) live in :mod:`infranaut_pipelines.ingest.scanner`; this file only wires, records and translates. A new registered model gets its dynamic
 partition in the same tick, before its first run request (Dagster applies partition requests first).
 """
 
@@ -13,19 +15,35 @@ import dagster as dg
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infranaut_pipelines import jobs
+from infranaut_pipelines import settings as infranaut_settings
+from infranaut_pipelines.ingest.gather import GatherConfig, Gathered, gather, visibility_for
 from infranaut_pipelines.ingest.ledger import already_ingested, read_ledger
+from infranaut_pipelines.ingest.listing import listing_window, plan_ranges, serving_log_planners
 from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
 from infranaut_pipelines.ingest.scanner import ScanCursor, ScanResult, scan
 from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, PARTITIONS_START_DATE, model_partitions, partition_key
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
-from infranaut_pipelines.settings import current
+from infranaut_pipelines.storage.object_store import ObjectStore
+from infranaut_pipelines.storage.queue import EventQueue, open_queue
 
 JOB_FOR_KIND = {"inferences": jobs.inference_pipeline_job, "labels": jobs.label_pipeline_job}
 _MAX_LOGGED_REJECTS = 50
+_MAX_LOGGED_NOTES = 20
 
 
-def _lookback() -> dt.timedelta:
-    return dt.timedelta(seconds=current().landing_lookback_s)
+def _queue_for(context: dg.SensorEvaluationContext, store: ObjectStore, url: str) -> tuple[EventQueue | None, tuple[str, str] | None]:
+    """The event queue and the (bucket, prefix) its events must name; none for a local landing folder."""
+    if not url:
+        return None, None
+    bucket = getattr(store, "bucket", None)
+    if bucket is None:
+        context.log.warning("INFRANAUT_LANDING_QUEUE_URL is set but the landing zone is not on S3: queue ignored")
+        return None, None
+    try:
+        return open_queue(url), (bucket, getattr(store, "prefix", ""))
+    except (BotoCoreError, ClientError, ValueError) as exc:  # e.g. no region: list instead, never stop the tick
+        context.log.warning(f"cannot open the event queue ({type(exc).__name__}: {exc}); listing the recent days")
+        return None, None
 
 
 def evaluate_landing(
@@ -37,23 +55,44 @@ def evaluate_landing(
     lake: ObjectStoreResource | None = None,
 ) -> dg.SensorResult:
     now = now or dt.datetime.now(dt.timezone.utc)
-    cursor = ScanCursor.from_json(context.cursor, lookback=_lookback())
+    cfg = infranaut_settings.current()
+    lookback = dt.timedelta(seconds=cfg.landing_lookback_s)
+    cursor = ScanCursor.from_json(context.cursor, lookback=lookback)
     store = landing.get_store()
+    registry = settings.registry()
+    first_day = dt.date.fromisoformat(PARTITIONS_START_DATE)
+    window = listing_window(now, cfg.landing_days_back, cfg.max_future_days, first_day)
+    ranges = plan_ranges(registry.model_ids, window, planners=serving_log_planners(registry))
+    gather_cfg = GatherConfig(
+        reconcile=dt.timedelta(seconds=cfg.landing_reconcile_s),
+        sweep_keys=cfg.landing_sweep_keys,
+        lookback=lookback,
+        visibility_timeout=visibility_for(cfg.landing_interval_s),
+    )
     try:
-        # Listed in full before scanning, so an outage mid-listing cannot produce a partial view.
-        objects = list(store.list())
+        queue, bucket = _queue_for(context, store, cfg.landing_queue_url)
+        # Gathered in full before scanning, so an outage mid-listing cannot produce a partial view.
+        got: Gathered = gather(store, cursor, ranges, now, gather_cfg, queue=queue, bucket=bucket)
     except (BotoCoreError, ClientError, OSError) as exc:
-        # The store is unreachable: request nothing and keep the cursor, so the next tick sees everything.
+        # The store is unreachable: request nothing and keep the cursor, so the next tick sees everything
+        # (queue messages received meanwhile were not deleted: they come back).
         context.log.warning(f"landing store {store.url} unreachable: {exc}")
         return dg.SensorResult(skip_reason=f"landing store unreachable: {exc}", cursor=context.cursor)
+    for note in got.notes[:_MAX_LOGGED_NOTES]:
+        context.log.warning(note)
+    if len(got.notes) > _MAX_LOGGED_NOTES:
+        context.log.warning(f"... and {len(got.notes) - _MAX_LOGGED_NOTES} more queue notes")
     result: ScanResult = scan(
-        objects,
+        got.objects,
         cursor,
-        settings.registry(),
+        registry,
         now,
-        max_future_days=current().max_future_days,
-        first_day=dt.date.fromisoformat(PARTITIONS_START_DATE),
+        max_future_days=cfg.max_future_days,
+        first_day=first_day,
+        swept=got.swept,
+        events=got.events,
     )
+    result.cursor = got.carry_into(result.cursor)
     _record_rejects(context, warehouse, result)
     requests = result.requests
     if lake is not None and requests:
@@ -105,7 +144,7 @@ def _record_rejects(context: dg.SensorEvaluationContext, warehouse: WarehouseRes
 
 
 def build_landing_sensor(minimum_interval_seconds: int | None = None) -> dg.SensorDefinition:
-    interval = minimum_interval_seconds or current().landing_interval_s
+    interval = minimum_interval_seconds or infranaut_settings.current().landing_interval_s
 
     @dg.sensor(
         name="landing_sensor",

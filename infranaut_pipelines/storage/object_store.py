@@ -55,13 +55,14 @@ class ObjectInfo:
 class ObjectStore(Protocol):
     url: str
 
-    def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+    def list(self, prefix: str = "", start_after: str = "", limit: int | None = None) -> Iterator[ObjectInfo]: ...
     def head(self, key: str) -> ObjectInfo | None: ...
     def read_bytes(self, key: str) -> bytes: ...
     def write_bytes(self, key: str, data: bytes) -> None: ...
     def write_file(self, key: str, path: Path) -> None: ...
     def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
     def delete_prefix(self, prefix: str) -> int: ...
+    def delete(self, key: str) -> None: ...
     def uri(self, key: str) -> str: ...
 
 
@@ -119,11 +120,16 @@ class LocalStore:
             problem=reason,
         )
 
-    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        """Every file under ``prefix``, sorted by key; broken or escaping symlinks are listed with a problem."""
+    def list(self, prefix: str = "", start_after: str = "", limit: int | None = None) -> Iterator[ObjectInfo]:
+        """Every file under ``prefix``, sorted by key; broken or escaping symlinks are listed with a problem.
+
+        ``start_after`` and ``limit`` behave as S3's StartAfter and MaxKeys: only keys sorting after it, and
+        at most ``limit`` of them, so both backends can be listed in bounded slices.
+        """
         base = self._path(prefix) if prefix else self.root
         if base.is_file():
-            yield self._info(base)
+            if base.relative_to(self.root).as_posix() > start_after and limit != 0:
+                yield self._info(base)
             return
         if not base.is_dir():
             return
@@ -134,14 +140,21 @@ class LocalStore:
             for name in names:
                 if name.startswith(".") or name.endswith(".tmp"):
                     continue  # hidden and in-flight files are not drops
-                found.append(Path(dirpath) / name)
+                path = Path(dirpath) / name
+                key = path.relative_to(self.root).as_posix()
+                if key > start_after:
+                    found.append((key, path))
         # Lexicographic by key, as S3 lists, so both backends behave the same.
-        for path in sorted(found, key=lambda p: p.relative_to(self.root).as_posix()):
+        given = 0
+        for _, path in sorted(found):
+            if limit is not None and given >= limit:
+                return
             if path.is_symlink() and path.is_dir():
                 entry = self._problem(path, "symlink to a folder is not followed; copy the files in instead")
             else:
                 entry = self._entry(path)
             if entry is not None:
+                given += 1
                 yield entry
 
     def head(self, key: str) -> ObjectInfo | None:
@@ -169,6 +182,10 @@ class LocalStore:
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
         yield self._path(key)
+
+    def delete(self, key: str) -> None:
+        """Delete exactly this key (nothing that merely starts with it); a missing key is not an error."""
+        self._path(key).unlink(missing_ok=True)
 
     def delete_prefix(self, prefix: str) -> int:
         base = self._path(prefix)
@@ -201,22 +218,40 @@ class S3Store:
     def _rel(self, full: str) -> str:
         return full[len(self.prefix) + 1 :] if self.prefix else full
 
-    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        # Paginate: list_objects_v2 returns at most 1000 keys a page.
+    def list(self, prefix: str = "", start_after: str = "", limit: int | None = None) -> Iterator[ObjectInfo]:
+        """Objects under ``prefix`` sorting after ``start_after`` (a relative key), at most ``limit`` of them.
+
+        Pages are fetched as they are consumed (at most 1,000 keys a LIST call), so a caller that stops
+        early, or a narrow prefix, costs only the calls it needs.
+        """
         full_prefix = self._k(prefix) if prefix else (self.prefix + "/" if self.prefix else "")
         if prefix.endswith("/") and not full_prefix.endswith("/"):
             full_prefix += "/"  # "models/a/" must not also list "models/ab/..."
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=full_prefix):
+        args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": full_prefix}
+        if start_after:
+            # StartAfter need not be an existing key, so it is joined to the prefix without safe_key's checks.
+            args["StartAfter"] = f"{self.prefix}/{start_after}" if self.prefix else start_after
+        given = 0
+        while True:
+            if limit is not None:
+                if given >= limit:
+                    return
+                args["MaxKeys"] = min(1000, limit - given)
+            page = self.client.list_objects_v2(**args)
             for obj in page.get("Contents", []):
                 if obj["Key"].endswith("/"):
                     continue
+                given += 1
                 yield ObjectInfo(
                     key=self._rel(obj["Key"]),
                     size=int(obj["Size"]),
                     etag=str(obj.get("ETag", "")).strip('"'),
                     last_modified=obj["LastModified"].astimezone(dt.timezone.utc),
                 )
+            if not page.get("IsTruncated"):
+                return
+            args.pop("StartAfter", None)
+            args["ContinuationToken"] = page["NextContinuationToken"]
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
@@ -249,6 +284,10 @@ class S3Store:
             target = Path(tmp) / PurePosixPath(safe_key(key)).name
             self.client.download_file(self.bucket, self._k(key), str(target))
             yield target
+
+    def delete(self, key: str) -> None:
+        """Delete exactly this key (nothing that merely starts with it); a missing key is not an error."""
+        self.client.delete_object(Bucket=self.bucket, Key=self._k(key))
 
     def delete_prefix(self, prefix: str) -> int:
         keys = [o.key for o in self.list(prefix)]

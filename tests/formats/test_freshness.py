@@ -21,3 +21,15 @@ def test_capture_drops_count_as_live_traffic(tmp_path: Path) -> None:
     store.write_bytes("datacapture/parcel-eta-prod/AllTraffic/not-a-date/x.jsonl", b"{}\n")  # rejected, not counted
     seen = live_drop_times(store, registry, now)
     assert list(seen) == [MODEL] and abs((seen[MODEL] - now).total_seconds()) < 120
+
+
+def test_landing_ticks_list_a_capture_model_in_its_own_layout() -> None:
+    from infranaut_pipelines.ingest.listing import listing_window, plan_ranges, serving_log_planners
+
+    registry = parse_registry(REGISTRY_YAML)
+    now = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
+    ranges = plan_ranges(registry.model_ids, listing_window(now, 2, 1, None), planners=serving_log_planners(registry))
+    prefixes = [r.prefix for r in ranges]
+    assert "datacapture/parcel-eta-prod/AllTraffic/2026/11/18/" in prefixes
+    assert "datacapture/parcel-eta-prod/AllTraffic/2026/11/21/" in prefixes
+    assert not any(p.startswith(f"inferences/{MODEL}/") for p in prefixes)
