@@ -6,14 +6,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from infranaut_pipelines.drift import multivariate, performance
+from infranaut_pipelines.drift import method_registry, multivariate, performance
 from infranaut_pipelines.drift.categorical import OTHER, CategoricalSummary
 from infranaut_pipelines.drift.numeric import NumericSummary
 from infranaut_pipelines.drift.result import ColumnDrift, DriftResult
 from infranaut_pipelines.drift.scoring import choose_categorical, choose_numeric, score_categorical, score_numeric
 from infranaut_pipelines.drift.sketch import BaselineSketch, ColumnSketch
-from infranaut_pipelines.drift.spec import (DEFAULT_THRESHOLDS, STATUS_ERROR, STATUS_SCORED, STATUS_TOO_FEW, ColumnSpec,
-                                            DriftSettings, is_drift)
+from infranaut_pipelines.drift.spec import STATUS_ERROR, STATUS_SCORED, STATUS_TOO_FEW, ColumnSpec, DriftSettings
 from infranaut_pipelines.drift.summarise import iter_batches, summarise_batch
 
 CHART_BINS = 30
@@ -80,6 +79,10 @@ def _verdict(spec: ColumnSpec, cs: ColumnSketch, summ, settings: DriftSettings, 
     else:
         method = spec.method or choose_categorical(cs.categorical, summ)
     out.method = method
+    record = method_registry.get(method)
+    if not record.from_sketch:
+        out.error = f"method {method!r} needs the raw reference rows, which a baseline sketch does not keep"
+        return out
     low = settings.effective_min_rows
     if summ.n < low or cs.n < low:
         # reported, not scored: a verdict from this few values would be noise (see spec.MIN_ROWS)
@@ -99,8 +102,8 @@ def _verdict(spec: ColumnSpec, cs: ColumnSketch, summ, settings: DriftSettings, 
         out.stats.update({"threshold_source": "learned", "default_score": res["score"]})
     else:
         out.score = res["score"]
-        out.threshold = spec.threshold if spec.threshold is not None else DEFAULT_THRESHOLDS[method]
-        out.drifted = bool(is_drift(method, res["score"], out.threshold))
+        out.threshold = spec.threshold if spec.threshold is not None else record.default_threshold
+        out.drifted = bool(record.is_drift(res["score"], out.threshold))
         out.stats["threshold_source"] = "column" if spec.threshold is not None else "default"
     return out
 

@@ -12,9 +12,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from infranaut_pipelines.drift.method_registry import method_names
+
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 FeatureType = Literal["float", "int", "category", "bool"]
 Severity = Literal["critical", "warning"]
+# the drift methods' names come from their one declaration (drift/method_registry.py)
+DriftMethodName = Literal[method_names()]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):
@@ -76,7 +80,7 @@ class SlaSpec(_Strict):
 
 
 class ColumnDriftOverride(_Strict):
-    method: Literal["ks", "psi", "jensenshannon", "wasserstein", "chisquare", "z", "hellinger"] | None = None
+    method: DriftMethodName | None = None
     threshold: float | None = None
 
 
