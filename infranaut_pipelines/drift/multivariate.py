@@ -69,39 +69,98 @@ def _dense(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarr
     return out
 
 
-def _errors(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarray, comps: np.ndarray) -> np.ndarray:
-    """Per-row reconstruction error: comps has orthonormal rows, so |z - z V'V|^2 = |z|^2 - |z V'|^2.
+# categorical columns are combined while their joint lookup table has at most this many cells (8 MB)
+JOINT_CELLS = 1 << 20
 
-    One source column at a time, the projection kept component-major so each update is contiguous
-    (faster here than a dense block times a matrix). A one-hot block needs no matrix at all: a row
-    with category c projects to the constant V_blk @ b (b = an all-zero row, standardised) plus
-    V_blk[:, c] / std_c, so its projection and its |z|^2 are lookups by category code."""
-    proj = np.zeros((comps.shape[0], frame.height))
-    sq = np.zeros(frame.height)
-    off = 0
-    for e in enc:
-        w = _width(e)
-        if e["kind"] == "numeric":
-            z = (_numeric(frame.get_column(e["name"]), mean[off]) - mean[off]) / std[off]
-            sq += z * z
-            for k in range(comps.shape[0]):
-                proj[k] += comps[k, off] * z
-        else:
-            m, s, v = mean[off:off + w], std[off:off + w], comps[:, off:off + w]
-            b = -m / s
-            table = (v @ b)[:, None] + v / s  # components x (categories + 1)
-            hot = (1 - m) / s
-            codes = _codes(frame.get_column(e["name"]), e["categories"])
-            proj += np.take(table, codes, axis=1)
-            sq += (float(b @ b) - b * b + hot * hot)[codes]
-        off += w
-    return np.sqrt(np.maximum(sq - np.einsum("ij,ij->j", proj, proj), 0.0))
+
+class _Projector:
+    """Per-row reconstruction error for one model: comps has orthonormal rows, so
+    |z - z V'V|^2 = |z|^2 - |z V'|^2, and only the projection z V' and |z|^2 are needed.
+
+    Numeric columns: one BLAS product of the standardised block with their slice of V'. A one-hot block
+    needs no arithmetic per row: a row with category c projects to the constant V_blk @ b (b = an
+    all-zero row, standardised) plus V_blk[:, c] / std_c, and its |z|^2 is a constant plus a term in c;
+    so each categorical column is a lookup table of (projection, |z|^2 part) rows by category code.
+    Columns whose tables multiply to at most JOINT_CELLS cells share one joint table, indexed by the
+    combined code: one gather per group of columns instead of one per column (``np.take`` into a
+    preallocated buffer: ~3x faster than fancy indexing, which allocates)."""
+
+    def __init__(self, enc: list[dict], mean: np.ndarray, std: np.ndarray, comps: np.ndarray):
+        self.enc, self.k = enc, comps.shape[0]
+        self.num: list[tuple[str, float, float]] = []  # (column, mean, std)
+        num_idx: list[int] = []
+        tables: list[tuple[str, list[str], np.ndarray]] = []  # (column, categories, (width, k + 1))
+        off = 0
+        for e in enc:
+            w = _width(e)
+            if e["kind"] == "numeric":
+                self.num.append((e["name"], float(mean[off]), float(std[off])))
+                num_idx.append(off)
+            else:
+                m, sd, v = mean[off:off + w], std[off:off + w], comps[:, off:off + w]
+                b = -m / sd
+                hot = (1 - m) / sd
+                t = np.empty((w, self.k + 1))
+                t[:, :self.k] = ((v @ b)[:, None] + v / sd).T
+                t[:, self.k] = float(b @ b) - b * b + hot * hot
+                tables.append((e["name"], e["categories"], t))
+            off += w
+        self.num_comps_t = np.ascontiguousarray(comps[:, num_idx])  # (k, numeric columns)
+        # greedy grouping in declaration order; a group's table is the sum of its members' over all combinations
+        groups: list[tuple[list[tuple[str, list[str], int]], np.ndarray]] = []
+        for name, cats, t in tables:
+            if groups and groups[-1][1].size * t.shape[0] <= JOINT_CELLS:
+                members, joint = groups[-1]
+                joint = (joint[:, None, :] + t[None, :, :]).reshape(-1, self.k + 1)
+                groups[-1] = (members + [(name, cats, t.shape[0])], joint)
+            else:
+                groups.append(([(name, cats, t.shape[0])], t))
+        # per group: members, projection table (k x joint rows), |z|^2 table (joint rows)
+        self.groups = [(mem, np.ascontiguousarray(j[:, :self.k].T), np.ascontiguousarray(j[:, self.k]))
+                       for mem, j in groups]
+
+    def errors(self, frame: pl.DataFrame) -> np.ndarray:
+        n = frame.height
+        # whole-batch inputs first (one cast per column), then BLOCK_ROWS rows at a time through the products
+        xs = [_numeric(frame.get_column(c), mu) for c, mu, _ in self.num]
+        codes = []
+        for members, _, _ in self.groups:
+            code = np.zeros(n, dtype=np.int64)
+            for name, cats, w in members:
+                code *= w
+                code += _codes(frame.get_column(name), cats)
+            codes.append(code)
+        out = np.empty(n)
+        block, k = min(n, BLOCK_ROWS), self.k
+        # component-major (k x rows) buffers: every fill, product and update below is contiguous
+        z = np.empty((len(self.num), block))
+        proj, sq, tmp, tsq = np.empty((k, block)), np.empty(block), np.empty((k, block)), np.empty(block)
+        for o in range(0, n, BLOCK_ROWS):
+            rows = min(BLOCK_ROWS, n - o)
+            zb, p, q, t, ts = z[:, :rows], proj[:, :rows], sq[:rows], tmp[:, :rows], tsq[:rows]
+            if self.num:
+                for j, (_, mu, sd) in enumerate(self.num):
+                    np.subtract(xs[j][o:o + rows], mu, out=zb[j])
+                    zb[j] /= sd
+                np.matmul(self.num_comps_t, zb, out=p)
+                np.einsum("ij,ij->j", zb, zb, out=q)
+            else:
+                p.fill(0.0)
+                q.fill(0.0)
+            for (_, jp, js), code in zip(self.groups, codes):
+                c = code[o:o + rows]
+                np.take(jp, c, axis=1, out=t)
+                p += t
+                np.take(js, c, out=ts)
+                q += ts
+            q -= np.einsum("ij,ij->j", p, p)
+            np.sqrt(np.maximum(q, 0.0, out=q), out=out[o:o + rows])
+        return out
 
 
 def _blocked_errors(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarray,
                     comps: np.ndarray) -> np.ndarray:
-    return np.concatenate([_errors(frame.slice(o, BLOCK_ROWS), enc, mean, std, comps)
-                           for o in range(0, frame.height, BLOCK_ROWS)] or [np.zeros(0)])
+    return _Projector(enc, mean, std, comps).errors(frame)
 
 
 def fit(reference: pl.DataFrame, numeric: list[str], chunks: int, categorical: list[str] | None = None) -> dict | None:
@@ -162,6 +221,7 @@ class Accumulator:
         self.comps = np.asarray(model["components"])
         self.mean, self.std = np.asarray(model["mean"]), np.asarray(model["std"])
         self.min_rows = min_rows
+        self.projector = _Projector(self.enc, self.mean, self.std, self.comps)
         self.total, self.n = 0.0, 0
         self.error: str | None = None
 
@@ -173,7 +233,7 @@ class Accumulator:
             self.error = f"columns missing from current data: {missing}"
             return
         try:
-            err = _blocked_errors(batch, self.enc, self.mean, self.std, self.comps)
+            err = self.projector.errors(batch)
         except Exception as exc:  # noqa: BLE001 - reported in the result, never raised
             self.error = f"{type(exc).__name__}: {exc}"
             return
