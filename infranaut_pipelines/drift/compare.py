@@ -13,7 +13,7 @@ from infranaut_pipelines.drift.result import ColumnDrift, DriftResult
 from infranaut_pipelines.drift.scoring import choose_categorical, choose_numeric, score_categorical, score_numeric
 from infranaut_pipelines.drift.sketch import BaselineSketch, ColumnSketch
 from infranaut_pipelines.drift.spec import STATUS_ERROR, STATUS_SCORED, STATUS_TOO_FEW, ColumnSpec, DriftSettings
-from infranaut_pipelines.drift.summarise import iter_batches, summarise_batch
+from infranaut_pipelines.drift.summarise import iter_batches, one_blas_thread, submit, summarise_batch
 
 CHART_BINS = 30
 CHART_CATEGORIES = 20
@@ -115,7 +115,12 @@ def compare(
     settings: DriftSettings | None = None,
     labels: pl.Series | None = None,
 ) -> DriftResult:
-    settings = settings or DriftSettings()
+    with one_blas_thread():
+        return _compare(sketch, current, columns, settings or DriftSettings(), labels)
+
+
+def _compare(sketch: BaselineSketch, current: pl.DataFrame | pl.LazyFrame, columns: list[ColumnSpec],
+             settings: DriftSettings, labels: pl.Series | None) -> DriftResult:
     try:
         present = set(current.collect_schema().names() if isinstance(current, pl.LazyFrame) else current.columns)
     except Exception as exc:  # noqa: BLE001 - e.g. a LazyFrame over an unreadable file
@@ -150,9 +155,11 @@ def compare(
         try:
             for batch in iter_batches(current, settings.batch_rows):
                 n_current += batch.height
+                # the multivariate pass (the longest task) runs beside the per-column ones
+                mv_done = submit(mv.add, batch) if mv else None
                 summarise_batch(batch, numeric, categorical, errors)
-                if mv:
-                    mv.add(batch)
+                if mv_done:
+                    mv_done.result()
         except Exception as exc:  # noqa: BLE001
             msg = f"reading current data failed: {type(exc).__name__}: {exc}"
             for name in list(numeric) + list(categorical):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from infranaut_pipelines.drift.summarise import numeric_values
+from infranaut_pipelines.drift.summarise import numeric_values, submit, usable_cpus
 
 VARIANCE_KEPT = 0.65
 FIT_ROWS = 200_000  # the PCA is fitted on at most this many reference rows (seeded sample)
@@ -160,7 +160,14 @@ class _Projector:
 
 def _blocked_errors(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarray,
                     comps: np.ndarray) -> np.ndarray:
-    return _Projector(enc, mean, std, comps).errors(frame)
+    """Errors of every row, row ranges on the drift pool (one per core). Call from outside the pool."""
+    proj = _Projector(enc, mean, std, comps)
+    parts = usable_cpus()
+    if parts == 1 or frame.height < 2 * BLOCK_ROWS:
+        return proj.errors(frame)
+    step = -(-frame.height // parts)
+    futures = [submit(proj.errors, frame.slice(o, step)) for o in range(0, frame.height, step)]
+    return np.concatenate([f.result() for f in futures])
 
 
 def fit(reference: pl.DataFrame, numeric: list[str], chunks: int, categorical: list[str] | None = None) -> dict | None:
