@@ -51,7 +51,9 @@ def _codes(s: pl.Series, categories: list[str]) -> np.ndarray:
 
 def _numeric(s: pl.Series, mean: float) -> np.ndarray:
     v, _, _ = numeric_values(s)
-    return np.where(np.isfinite(v), v, mean)  # impute missing with the reference mean
+    finite = np.isfinite(v)
+    # impute missing with the reference mean; a column without any missing is used as it is (no copy)
+    return v if finite.all() else np.where(finite, v, mean)
 
 
 def _dense(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarray) -> np.ndarray:
