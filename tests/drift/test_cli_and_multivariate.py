@@ -64,6 +64,15 @@ def test_exit_2_on_errors(files, tmp_path, args) -> None:
     assert "error" in r.stderr
 
 
+def test_a_column_missing_from_current_is_reported_and_the_others_compared(files, tmp_path) -> None:
+    cur = tmp_path / "only_x.parquet"
+    pl.read_parquet(files["ref.parquet"]).select(pl.col("x") + 2).write_parquet(cur)
+    r = _run(files["ref.parquet"], str(cur))
+    assert r.returncode == 1, r.stderr  # x drifted: 1 of 1 scored column
+    assert "error: column missing from current data" in r.stdout
+    assert "not compared (errors): g" in r.stderr
+
+
 def test_one_row_current_is_not_scored(files) -> None:
     r = _run(files["ref.parquet"], files["one.csv"])
     assert r.returncode == 0, r.stderr
