@@ -71,8 +71,11 @@ def _dense(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarr
     return out
 
 
-# categorical columns are combined while their joint lookup table has at most this many cells (8 MB)
+# categorical columns are combined while their joint lookup table has at most this many cells (4 MB)
 JOINT_CELLS = 1 << 20
+# the projection's precision: per-row errors within ~1e-6 relative of float64's, far inside the reference
+# band's spread (a chunk mean's 3 sd), at a fraction of float64's memory traffic
+F32 = np.float32
 
 
 class _Projector:
@@ -107,7 +110,7 @@ class _Projector:
                 t[:, self.k] = float(b @ b) - b * b + hot * hot
                 tables.append((e["name"], e["categories"], t))
             off += w
-        self.num_comps_t = np.ascontiguousarray(comps[:, num_idx])  # (k, numeric columns)
+        self.num_comps_t = np.ascontiguousarray(comps[:, num_idx], dtype=F32)  # (k, numeric columns)
         # greedy grouping in declaration order; a group's table is the sum of its members' over all combinations
         groups: list[tuple[list[tuple[str, list[str], int]], np.ndarray]] = []
         for name, cats, t in tables:
@@ -118,7 +121,7 @@ class _Projector:
             else:
                 groups.append(([(name, cats, t.shape[0])], t))
         # per group: members, projection table (k x joint rows), |z|^2 table (joint rows)
-        self.groups = [(mem, np.ascontiguousarray(j[:, :self.k].T), np.ascontiguousarray(j[:, self.k]))
+        self.groups = [(mem, np.ascontiguousarray(j[:, :self.k].T, dtype=F32), np.ascontiguousarray(j[:, self.k]))
                        for mem, j in groups]
 
     def errors(self, frame: pl.DataFrame) -> np.ndarray:
@@ -134,12 +137,14 @@ class _Projector:
             codes.append(code)
         out = np.empty(n)
         block, k = min(n, BLOCK_ROWS), self.k
-        # component-major (k x rows) buffers: every fill, product and update below is contiguous
-        z = np.empty((len(self.num), block))
-        proj, sq, tmp, tsq = np.empty((k, block)), np.empty(block), np.empty((k, block)), np.empty(block)
+        # component-major (k x rows) buffers: every fill, product and update below is contiguous. The
+        # projection is float32 (2-4x less memory traffic); |z|^2 and the difference stay float64
+        z = np.empty((len(self.num), block), dtype=F32)
+        proj, tmp = np.empty((k, block), dtype=F32), np.empty((k, block), dtype=F32)
+        sq, tsq, pp = np.empty(block), np.empty(block), np.empty(block, dtype=F32)
         for o in range(0, n, BLOCK_ROWS):
             rows = min(BLOCK_ROWS, n - o)
-            zb, p, q, t, ts = z[:, :rows], proj[:, :rows], sq[:rows], tmp[:, :rows], tsq[:rows]
+            zb, p, q, t, ts, pq = z[:, :rows], proj[:, :rows], sq[:rows], tmp[:, :rows], tsq[:rows], pp[:rows]
             if self.num:
                 for j, (_, mu, sd) in enumerate(self.num):
                     np.subtract(xs[j][o:o + rows], mu, out=zb[j])
@@ -155,7 +160,7 @@ class _Projector:
                 p += t
                 np.take(js, c, out=ts)
                 q += ts
-            q -= np.einsum("ij,ij->j", p, p)
+            q -= np.einsum("ij,ij->j", p, p, out=pq)
             np.sqrt(np.maximum(q, 0.0, out=q), out=out[o:o + rows])
         return out
 

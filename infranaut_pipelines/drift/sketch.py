@@ -128,14 +128,15 @@ def _numeric_column(spec: ColumnSpec, s: pl.Series, settings: DriftSettings) -> 
     col = ColumnSketch(spec.name, "numeric", spec.role)
     arr, n_null, unparsed = numeric_values(s)
     finite = np.isfinite(arr)
-    xs = np.sort(arr[finite])
+    all_finite = bool(finite.all())
+    xs = np.sort(arr if all_finite else arr[finite])  # no masked copy when nothing is missing
     if xs.size == 0:
         col.error = "no finite values in the reference"
         return col
     edges, exact = make_edges(xs)
     summ = NumericSummary(edges, shift=float(xs.mean()), tracking=exact and len(edges) <= VALUE_COUNTS_MAX)
     summ.add_sorted(xs)
-    n_inf = int(np.isinf(arr).sum())
+    n_inf = 0 if all_finite else int(np.isinf(arr).sum())
     summ.n_null, summ.n_unparsed, summ.n_inf = n_null + unparsed, unparsed, n_inf
     summ.n_nan = int((~finite).sum()) - n_inf - n_null - unparsed
     col.numeric, col.exact = summ, exact

@@ -47,6 +47,6 @@ def test_projector_errors_equal_the_dense_reconstruction_error() -> None:
     z = multivariate._dense(cur, enc, mean, std)
     expected = np.linalg.norm(z - (z @ comps.T) @ comps, axis=1)
     got = multivariate._blocked_errors(cur, enc, mean, std, comps)
-    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)  # float32 projection
     # the fitted band was measured the same way
     assert multivariate._blocked_errors(ref, enc, mean, std, comps).mean() == pytest.approx(model["reference_error"])
