@@ -106,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     scored = [c for c in result.features if c.status == "scored"]
     mv = result.multivariate
     if mv:
-        mv_verdict = (f"error: {mv['error']}" if mv.get("error") else
-                      "too few rows" if mv.get("status") == STATUS_TOO_FEW else ("YES" if mv["drifted"] else "no"))
+        mv_verdict = (f"error: {mv.error}" if mv.error else
+                      "too few rows" if mv.status == STATUS_TOO_FEW else ("YES" if mv.drifted else "no"))
         print(f"multivariate drift: {mv_verdict}")
     print(f"dataset drift: {'YES' if result.dataset_drift else 'no'} "
           f"({result.n_drifted} of {len(scored)} scored columns, share {result.drift_share:.2f}, "

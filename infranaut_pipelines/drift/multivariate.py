@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from infranaut_pipelines.drift.multivariate_result import MultivariateResult
+from infranaut_pipelines.drift.spec import STATUS_ERROR, STATUS_TOO_FEW
 from infranaut_pipelines.drift.summarise import numeric_values, submit, usable_cpus
 
 VARIANCE_KEPT = 0.65
@@ -254,25 +256,24 @@ class Accumulator:
         self.total += float(err.sum())
         self.n += err.size
 
-    def result(self) -> dict:
+    def result(self) -> MultivariateResult:
         m = self.model
-        out = {"columns": m["columns"], "n_components": len(m["components"]),
-               "explained_variance": m["explained_variance"], "reference_error": m["reference_error"],
-               "lower": m["lower"], "upper": m["upper"], "current_error": None, "drifted": False, "error": self.error,
-               "n_features": m.get("n_features", len(m["columns"])), "n_current": self.n, "status": "scored",
-               "categorical_columns": [e["name"] for e in self.enc if e["kind"] == "categorical"]}
+        out = MultivariateResult(
+            columns=m["columns"], n_components=len(m["components"]), explained_variance=m["explained_variance"],
+            reference_error=m["reference_error"], lower=m["lower"], upper=m["upper"], error=self.error,
+            n_features=m.get("n_features", len(m["columns"])), n_current=self.n,
+            categorical_columns=[e["name"] for e in self.enc if e["kind"] == "categorical"])
         if "encoding" not in m:
-            out["note"] = "baseline built before categorical features were encoded: numeric features only " \
-                          "(rebuild the baseline to include categorical features)"
+            out.note = ("baseline built before categorical features were encoded: numeric features only "
+                        "(rebuild the baseline to include categorical features)")
         if not self.error and self.n == 0:
-            out["error"] = "current data is empty"
-        if out["error"] is not None:
-            out["status"] = "error"
+            out.error = "current data is empty"
+        if out.error is not None:
+            out.status = STATUS_ERROR
         elif self.n < self.min_rows:
-            out["status"] = "too few rows"
-            out["status_detail"] = f"{self.n} current rows, minimum {self.min_rows}"
+            out.status = STATUS_TOO_FEW
+            out.status_detail = f"{self.n} current rows, minimum {self.min_rows}"
         else:
-            cur = self.total / self.n
-            out["current_error"] = cur
-            out["drifted"] = bool(cur < m["lower"] or cur > m["upper"])
+            out.current_error = self.total / self.n
+            out.drifted = bool(out.current_error < m["lower"] or out.current_error > m["upper"])
         return out

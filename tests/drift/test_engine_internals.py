@@ -50,3 +50,19 @@ def test_projector_errors_equal_the_dense_reconstruction_error() -> None:
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)  # float32 projection
     # the fitted band was measured the same way
     assert multivariate._blocked_errors(ref, enc, mean, std, comps).mean() == pytest.approx(model["reference_error"])
+
+
+def test_multivariate_result_round_trips_through_its_stored_json() -> None:
+    import json
+
+    from infranaut_pipelines.drift import ColumnSpec, build_sketch, compare
+    from infranaut_pipelines.drift.multivariate_result import MultivariateResult
+
+    rng = np.random.default_rng(8)
+    frame = pl.DataFrame({"a": rng.normal(size=2000), "b": rng.normal(size=2000), "c": rng.choice(list("xyz"), 2000)})
+    specs = [ColumnSpec("a", "numeric"), ColumnSpec("b", "numeric"), ColumnSpec("c", "categorical")]
+    for cur in (frame, frame.head(5)):  # scored, and too few rows (which adds status_detail)
+        mv = compare(build_sketch(frame, specs), cur, specs).multivariate
+        stored = json.loads(json.dumps(mv.to_dict()))
+        assert MultivariateResult.from_dict(stored) == mv
+        assert ("status_detail" in stored) == (mv.status == "too few rows") and "note" not in stored
