@@ -21,13 +21,21 @@ input, or no column could be compared). Columns with fewer than --min-rows usabl
 listed as "too few rows" and left out of the drift share."""
 
 
-def _read(path: str) -> pl.DataFrame:
+def _scan(path: str) -> tuple[pl.LazyFrame, pl.Schema]:
+    """A lazy scan and its schema (read now, so a missing or unreadable file is an error up front).
+
+    Lazy so that only the compared columns are read, and the current file is streamed in batches
+    (``compare`` takes a LazyFrame): a 10M-row day never has to fit in memory at once."""
     p = Path(path)
     if p.suffix.lower() in (".parquet", ".pq"):
-        return pl.read_parquet(p)
-    if p.suffix.lower() in (".csv", ".txt"):
-        return pl.read_csv(p, infer_schema_length=10_000)
-    raise ValueError(f"{path}: expected a .parquet or .csv file")
+        lf = pl.scan_parquet(p)
+    elif p.suffix.lower() in (".csv", ".txt"):
+        lf = pl.scan_csv(p, infer_schema_length=10_000)
+    else:
+        raise ValueError(f"{path}: expected a .parquet or .csv file")
+    if not p.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    return lf, lf.collect_schema()
 
 
 def _split(s: str | None) -> list[str]:
@@ -57,15 +65,22 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --min-rows must be >= 0 and --drift-share in (0, 1]", file=sys.stderr)
         return EXIT_ERROR
     try:
-        ref, cur = _read(args.reference), _read(args.current)
+        (ref_scan, ref_schema), (cur_scan, cur_schema) = _scan(args.reference), _scan(args.current)
     except Exception as exc:  # noqa: BLE001 - a CLI reports, it does not trace back
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    names = _split(args.columns) or ref.columns
-    unknown = [n for n in names if n not in ref.columns]
+    names = _split(args.columns) or ref_schema.names()
+    unknown = [n for n in names if n not in ref_schema]
     if unknown:
         print(f"error: columns not in the reference: {', '.join(unknown)}", file=sys.stderr)
         return EXIT_ERROR
+    try:
+        ref = ref_scan.select(names).collect()
+    except Exception as exc:  # noqa: BLE001
+        print(f"error: {args.reference}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    # columns the current file lacks are reported per column by compare
+    cur = cur_scan.select([n for n in names if n in cur_schema])
     cat = set(_split(args.categorical))
     specs = [ColumnSpec(n, "numeric" if ref.schema[n].is_numeric() and n not in cat else "categorical")
              for n in names]
@@ -91,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     scored = [c for c in result.features if c.status == "scored"]
     mv = result.multivariate
     if mv:
-        mv_verdict = (f"error: {mv['error']}" if mv.get("error") else
-                      "too few rows" if mv.get("status") == STATUS_TOO_FEW else ("YES" if mv["drifted"] else "no"))
+        mv_verdict = (f"error: {mv.error}" if mv.error else
+                      "too few rows" if mv.status == STATUS_TOO_FEW else ("YES" if mv.drifted else "no"))
         print(f"multivariate drift: {mv_verdict}")
     print(f"dataset drift: {'YES' if result.dataset_drift else 'no'} "
           f"({result.n_drifted} of {len(scored)} scored columns, share {result.drift_share:.2f}, "

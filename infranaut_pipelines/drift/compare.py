@@ -6,15 +6,14 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from infranaut_pipelines.drift import multivariate, performance
+from infranaut_pipelines.drift import method_registry, multivariate, performance
 from infranaut_pipelines.drift.categorical import OTHER, CategoricalSummary
 from infranaut_pipelines.drift.numeric import NumericSummary
 from infranaut_pipelines.drift.result import ColumnDrift, DriftResult
 from infranaut_pipelines.drift.scoring import choose_categorical, choose_numeric, score_categorical, score_numeric
 from infranaut_pipelines.drift.sketch import BaselineSketch, ColumnSketch
-from infranaut_pipelines.drift.spec import (DEFAULT_THRESHOLDS, STATUS_ERROR, STATUS_SCORED, STATUS_TOO_FEW, ColumnSpec,
-                                            DriftSettings, is_drift)
-from infranaut_pipelines.drift.summarise import iter_batches, summarise_batch
+from infranaut_pipelines.drift.spec import STATUS_ERROR, STATUS_SCORED, STATUS_TOO_FEW, ColumnSpec, DriftSettings
+from infranaut_pipelines.drift.summarise import iter_batches, one_blas_thread, submit, summarise_batch
 
 CHART_BINS = 30
 CHART_CATEGORIES = 20
@@ -80,6 +79,10 @@ def _verdict(spec: ColumnSpec, cs: ColumnSketch, summ, settings: DriftSettings, 
     else:
         method = spec.method or choose_categorical(cs.categorical, summ)
     out.method = method
+    record = method_registry.get(method)
+    if not record.from_sketch:
+        out.error = f"method {method!r} needs the raw reference rows, which a baseline sketch does not keep"
+        return out
     low = settings.effective_min_rows
     if summ.n < low or cs.n < low:
         # reported, not scored: a verdict from this few values would be noise (see spec.MIN_ROWS)
@@ -99,8 +102,8 @@ def _verdict(spec: ColumnSpec, cs: ColumnSketch, summ, settings: DriftSettings, 
         out.stats.update({"threshold_source": "learned", "default_score": res["score"]})
     else:
         out.score = res["score"]
-        out.threshold = spec.threshold if spec.threshold is not None else DEFAULT_THRESHOLDS[method]
-        out.drifted = bool(is_drift(method, res["score"], out.threshold))
+        out.threshold = spec.threshold if spec.threshold is not None else record.default_threshold
+        out.drifted = bool(record.is_drift(res["score"], out.threshold))
         out.stats["threshold_source"] = "column" if spec.threshold is not None else "default"
     return out
 
@@ -112,7 +115,12 @@ def compare(
     settings: DriftSettings | None = None,
     labels: pl.Series | None = None,
 ) -> DriftResult:
-    settings = settings or DriftSettings()
+    with one_blas_thread():
+        return _compare(sketch, current, columns, settings or DriftSettings(), labels)
+
+
+def _compare(sketch: BaselineSketch, current: pl.DataFrame | pl.LazyFrame, columns: list[ColumnSpec],
+             settings: DriftSettings, labels: pl.Series | None) -> DriftResult:
     try:
         present = set(current.collect_schema().names() if isinstance(current, pl.LazyFrame) else current.columns)
     except Exception as exc:  # noqa: BLE001 - e.g. a LazyFrame over an unreadable file
@@ -147,9 +155,11 @@ def compare(
         try:
             for batch in iter_batches(current, settings.batch_rows):
                 n_current += batch.height
+                # the multivariate pass (the longest task) runs beside the per-column ones
+                mv_done = submit(mv.add, batch) if mv else None
                 summarise_batch(batch, numeric, categorical, errors)
-                if mv:
-                    mv.add(batch)
+                if mv_done:
+                    mv_done.result()
         except Exception as exc:  # noqa: BLE001
             msg = f"reading current data failed: {type(exc).__name__}: {exc}"
             for name in list(numeric) + list(categorical):

@@ -16,7 +16,6 @@ below 5 is tested exactly (Fisher). One cell left means nothing to compare: p = 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from infranaut_pipelines.drift import methods as m
 
@@ -51,6 +50,8 @@ def _expected_min(table: np.ndarray) -> float:
 
 
 def _two_by_two(table: np.ndarray) -> tuple[float, str]:
+    from scipy import stats  # here, not at import: see methods.py
+
     if _expected_min(table) < MIN_EXPECTED:
         return float(stats.fisher_exact(table.astype(np.int64))[1]), "fisher_exact"
     # uncorrected, so a binary column gets the same p-value as the pooled two-proportion z-test
@@ -60,6 +61,8 @@ def _two_by_two(table: np.ndarray) -> tuple[float, str]:
 def chisquare_two_sample(ref: dict, cur: dict) -> dict:
     """Chi-square test of homogeneity, sparse categories merged; ``statistic`` stays Evidently's
     effect size so learned thresholds mean the same in both modes."""
+    from scipy import stats
+
     _, r, c = m._align(ref, cur)
     effect = m.chisquare(ref, cur)["statistic"]
     r2, c2, merged = merge_sparse(r, c)
@@ -77,6 +80,8 @@ def chisquare_two_sample(ref: dict, cur: dict) -> dict:
 def ztest_two_sample(ref: dict, cur: dict) -> dict:
     """The pooled two-proportion z-test is already a two-sample test (Evidently's too); only its
     normal approximation needs guarding: Fisher's exact test when an expected count is below 5."""
+    from scipy import stats
+
     keys, r, c = m._align(ref, cur)
     res = m.ztest(ref, cur)
     if len(keys) != 2:

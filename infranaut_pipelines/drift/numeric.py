@@ -132,12 +132,17 @@ class NumericSummary:
 
 
 def make_edges(sorted_ref: np.ndarray) -> tuple[np.ndarray, bool]:
-    """All distinct values if few (exact ECDF), else quantile edges at GRID_CELLS+1 probability points."""
-    uniq = np.unique(sorted_ref)
-    if uniq.size <= EXACT_UNIQUE:
-        return uniq.astype(np.float64), True
+    """All distinct values if few (exact ECDF), else quantile edges at GRID_CELLS+1 probability points.
+
+    The input is sorted already, so distinct values are where it steps (np.unique would sort again)."""
+    if sorted_ref.size == 0:
+        return sorted_ref.astype(np.float64), True
+    steps = np.flatnonzero(sorted_ref[1:] != sorted_ref[:-1])
+    if steps.size + 1 <= EXACT_UNIQUE:
+        return np.concatenate((sorted_ref[:1], sorted_ref[steps + 1])).astype(np.float64), True
     idx = np.round(np.linspace(0, sorted_ref.size - 1, GRID_CELLS + 1)).astype(np.int64)
-    return np.unique(sorted_ref[idx]).astype(np.float64), False
+    q = sorted_ref[idx]
+    return q[np.concatenate(([True], q[1:] != q[:-1]))].astype(np.float64), False
 
 
 def wasserstein(ref: NumericSummary, cur: NumericSummary) -> tuple[float, float]:

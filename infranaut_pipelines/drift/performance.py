@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy.stats import rankdata
 
 from infranaut_pipelines.drift.summarise import numeric_values
 
@@ -30,6 +29,8 @@ def auc(score: np.ndarray, y: np.ndarray) -> float | None:
     n1, n0 = int(pos.sum()), int((~pos).sum())
     if n1 == 0 or n0 == 0:
         return None
+    from scipy.stats import rankdata  # here, not at import: see methods.py
+
     r = rankdata(score)
     return float((r[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import polars as pl
 
+from infranaut_pipelines.drift.multivariate_result import MultivariateResult
+
 
 def json_safe(x: Any) -> Any:
     if isinstance(x, float):
@@ -50,7 +52,7 @@ class DriftResult:
     drift_share_threshold: float
     sketch_version: str
     prediction_drift: ColumnDrift | None = None
-    multivariate: dict | None = None
+    multivariate: MultivariateResult | None = None
     performance: dict | None = None
     estimated_performance: dict | None = None
     n_too_few_rows: int = 0  # feature columns not scored for lack of rows (outside the share's denominator)
@@ -73,7 +75,8 @@ class DriftResult:
             "drift_share_threshold": self.drift_share_threshold, "sketch_version": self.sketch_version,
             "columns": [c.to_dict() for c in self.columns],
             "prediction_drift": None if self.prediction_drift is None else self.prediction_drift.to_dict(),
-            "multivariate": self.multivariate, "performance": self.performance,
+            "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
+            "performance": self.performance,
             "estimated_performance": self.estimated_performance, "n_too_few_rows": self.n_too_few_rows,
             "evidently_compatible": self.evidently_compatible,
         })

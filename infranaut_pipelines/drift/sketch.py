@@ -22,7 +22,7 @@ from infranaut_pipelines.drift.categorical import CategoricalSummary
 from infranaut_pipelines.drift.numeric import VALUE_COUNTS_MAX, NumericSummary, make_edges
 from infranaut_pipelines.drift.scoring import CATEGORICAL_METHODS, NUMERIC_METHODS, score_categorical, score_numeric
 from infranaut_pipelines.drift.spec import ColumnSpec, DriftSettings
-from infranaut_pipelines.drift.summarise import numeric_values
+from infranaut_pipelines.drift.summarise import numeric_values, one_blas_thread, submit
 
 # 2: the multivariate model also encodes categorical features ("encoding"). Format-1 sketches still
 # load (their multivariate part covers numeric features only, and says so in the result).
@@ -128,14 +128,15 @@ def _numeric_column(spec: ColumnSpec, s: pl.Series, settings: DriftSettings) -> 
     col = ColumnSketch(spec.name, "numeric", spec.role)
     arr, n_null, unparsed = numeric_values(s)
     finite = np.isfinite(arr)
-    xs = np.sort(arr[finite])
+    all_finite = bool(finite.all())
+    xs = np.sort(arr if all_finite else arr[finite])  # no masked copy when nothing is missing
     if xs.size == 0:
         col.error = "no finite values in the reference"
         return col
     edges, exact = make_edges(xs)
     summ = NumericSummary(edges, shift=float(xs.mean()), tracking=exact and len(edges) <= VALUE_COUNTS_MAX)
     summ.add_sorted(xs)
-    n_inf = int(np.isinf(arr).sum())
+    n_inf = 0 if all_finite else int(np.isinf(arr).sum())
     summ.n_null, summ.n_unparsed, summ.n_inf = n_null + unparsed, unparsed, n_inf
     summ.n_nan = int((~finite).sum()) - n_inf - n_null - unparsed
     col.numeric, col.exact = summ, exact
@@ -190,21 +191,38 @@ def build_sketch(
 ) -> BaselineSketch:
     """Summarise the reference once. Column problems are recorded per column (and reported by
     ``compare``) rather than raised, so one bad column does not block a whole model's monitoring."""
-    settings = settings or DriftSettings()
+    with one_blas_thread():
+        return _build(reference, columns, settings or DriftSettings(), labels, prediction)
+
+
+def _build(reference: pl.DataFrame | pl.LazyFrame, columns: list[ColumnSpec], settings: DriftSettings,
+           labels: pl.Series | None, prediction: pl.Series | None) -> BaselineSketch:
     ref = reference.collect() if isinstance(reference, pl.LazyFrame) else reference
-    out: dict[str, ColumnSketch] = {}
-    for spec in columns:
+
+    def one(spec: ColumnSpec) -> ColumnSketch:
         if spec.name not in ref.columns:
-            out[spec.name] = ColumnSketch(spec.name, spec.kind, spec.role, error="column missing from the reference")
-            continue
+            return ColumnSketch(spec.name, spec.kind, spec.role, error="column missing from the reference")
         try:
             builder = _numeric_column if spec.kind == "numeric" else _categorical_column
-            out[spec.name] = builder(spec, ref.get_column(spec.name), settings)
+            return builder(spec, ref.get_column(spec.name), settings)
         except Exception as exc:  # noqa: BLE001
-            out[spec.name] = ColumnSketch(spec.name, spec.kind, spec.role, error=f"{type(exc).__name__}: {exc}")
-    usable = [c for c in columns if c.role == "feature" and out[c.name].error is None]
-    mv = multivariate.fit(ref, [c.name for c in usable if c.kind == "numeric"], settings.chunks,
-                          [c.name for c in usable if c.kind == "categorical"])
+            return ColumnSketch(spec.name, spec.kind, spec.role, error=f"{type(exc).__name__}: {exc}")
+
+    # columns in parallel (see summarise.py); results in declaration order
+    futures = [(spec.name, submit(one, spec)) for spec in columns]
+
+    def fit_mv(features: list[ColumnSpec]) -> dict | None:
+        return multivariate.fit(ref, [c.name for c in features if c.kind == "numeric"], settings.chunks,
+                                [c.name for c in features if c.kind == "categorical"])
+
+    # the multivariate model is fitted meanwhile, on the features present; refitted in the rare case a
+    # present column turns out unusable (e.g. no finite values), so it only ever covers usable columns
+    present = [c for c in columns if c.role == "feature" and c.name in ref.columns]
+    mv = fit_mv(present)
+    out: dict[str, ColumnSketch] = {name: f.result() for name, f in futures}
+    usable = [c for c in present if out[c.name].error is None]
+    if usable != present:
+        mv = fit_mv(usable)
     perf = None
     if settings.task and labels is not None:
         pred = prediction

@@ -11,23 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from infranaut_pipelines.drift import method_registry
+
 Kind = Literal["numeric", "categorical"]
 Role = Literal["feature", "prediction"]
 
-METHODS = ("ks", "psi", "jensenshannon", "wasserstein", "chisquare", "z", "hellinger")
-# p-value methods drift when the p-value is *below* the threshold, distances when *at or above* it.
-P_VALUE_METHODS = frozenset({"ks", "chisquare", "z"})
-DEFAULT_THRESHOLDS = {
-    "ks": 0.05,
-    "chisquare": 0.05,
-    "z": 0.05,
-    "wasserstein": 0.1,
-    "jensenshannon": 0.1,
-    "psi": 0.1,
-    "hellinger": 0.1,
-}
-ALIASES = {"js": "jensenshannon", "jensen_shannon": "jensenshannon", "chi2": "chisquare", "chi": "chisquare",
-           "wasserstein_norm": "wasserstein", "kolmogorov_smirnov": "ks", "ztest": "z"}
 # Evidently switches from tests to distances above this many reference rows.
 SMALL_REFERENCE_ROWS = 1000
 LOW_CARDINALITY = 5
@@ -40,12 +28,8 @@ STATUS_SCORED, STATUS_TOO_FEW, STATUS_ERROR = "scored", "too few rows", "error"
 
 
 def normalise_method(method: str | None) -> str | None:
-    if method is None:
-        return None
-    m = ALIASES.get(method.lower(), method.lower())
-    if m not in METHODS:
-        raise ValueError(f"unknown drift method {method!r}; known: {', '.join(METHODS)}")
-    return m
+    """The registry's name for a method or one of its aliases; ValueError for an unknown one."""
+    return None if method is None else method_registry.get(method).name
 
 
 @dataclass(frozen=True)
@@ -103,8 +87,4 @@ def default_method(kind: Kind, n_reference: int, n_values: int) -> str:
 
 
 def is_drift(method: str, score: float, threshold: float) -> bool:
-    if method == "ks":
-        return score <= threshold
-    if method in P_VALUE_METHODS:
-        return score < threshold
-    return score >= threshold
+    return method_registry.get(method).is_drift(score, threshold)

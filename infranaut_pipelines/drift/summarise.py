@@ -1,13 +1,16 @@
 """Turn raw rows into summaries, batch by batch, all columns of a batch in parallel.
 
-numpy's sort releases the GIL, so a two-thread pool sorts two columns at once on the 2-core
-machines this runs on; polars does the casting, null counting and value counts.
+numpy's sort, take and matmul and polars' casts and value counts release the GIL, so one thread per
+core this process may use summarises that many columns at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+import contextlib
+import functools
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
@@ -15,7 +18,39 @@ import polars as pl
 from infranaut_pipelines.drift.categorical import CategoricalSummary
 from infranaut_pipelines.drift.numeric import NumericSummary
 
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="drift")
+
+
+def usable_cpus() -> int:
+    """Cores this process may run on (its affinity mask: a container's or taskset's limit, not the host's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+_POOL = ThreadPoolExecutor(max_workers=usable_cpus(), thread_name_prefix="drift")
+
+
+@functools.cache
+def _blas_controller():  # noqa: ANN202 - threadpoolctl's controller; found once, it scans loaded libraries
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager:
+    """BLAS on one thread while the drift pool runs: the pool already keeps every core busy, and
+    OpenBLAS's own threads then only compete with it (measured: 30-40% more CPU time, slower wall time,
+    for 1M x 20 columns on 2 cores)."""
+    try:
+        return _blas_controller().limit(limits=1, user_api="blas")
+    except Exception:  # noqa: BLE001 - a BLAS threadpoolctl does not know: leave it as it is
+        return contextlib.nullcontext()
+
+
+def submit(fn: Callable, *args: object) -> Future:
+    """Run ``fn`` on the drift pool. Tasks must not wait on other pool tasks (the pool is bounded)."""
+    return _POOL.submit(fn, *args)
 
 
 class ColumnTypeError(ValueError):
@@ -82,6 +117,6 @@ def summarise_batch(
         except Exception as exc:  # noqa: BLE001
             errors[name] = f"{type(exc).__name__}: {exc}"
 
-    futures = [_POOL.submit(one_numeric, n) for n in numeric] + [_POOL.submit(one_categorical, n) for n in categorical]
+    futures = [submit(one_numeric, n) for n in numeric] + [submit(one_categorical, n) for n in categorical]
     for f in futures:
         f.result()

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from infranaut_pipelines.alerting import Signals
-from infranaut_pipelines.drift.spec import P_VALUE_METHODS
+from infranaut_pipelines.drift.method_registry import lower_is_drift
 from infranaut_pipelines.registry import ModelSpec
 from infranaut_pipelines.warehouse import Warehouse
 
@@ -20,7 +20,7 @@ def normalised_score(method: str | None, score: float | None, threshold: float |
     """>= 1.0 means over the column's own threshold, whatever the method (p-values invert)."""
     if score is None or threshold is None or threshold <= 0:
         return None
-    if method in P_VALUE_METHODS:
+    if lower_is_drift(method):
         return threshold / max(score, 1e-12)
     return score / threshold
 
@@ -61,7 +61,7 @@ def build_signals(
             if norm is not None:
                 feature_drift[r["column_name"]] = norm
                 details[r["column_name"]] = {"score": r["score"], "threshold": r["threshold"], "method": r["method"],
-                                             "lower_is_drift": r["method"] in P_VALUE_METHODS}
+                                             "lower_is_drift": lower_is_drift(r["method"])}
             if r["drifted"]:
                 drifted.append(r["column_name"])
             if r.get("new_categories"):

@@ -12,12 +12,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from infranaut_pipelines.registry.segments import SegmentSpec, segment_problems
+from infranaut_pipelines.drift.method_registry import method_names
 from infranaut_pipelines.notify.targets import normalize_route
+from infranaut_pipelines.registry.segments import SegmentSpec, segment_problems
 
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 FeatureType = Literal["float", "int", "category", "bool"]
 Severity = Literal["critical", "warning"]
+# the drift methods' names come from their one declaration (drift/method_registry.py)
+DriftMethodName = Literal[method_names()]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):
@@ -79,7 +82,7 @@ class SlaSpec(_Strict):
 
 
 class ColumnDriftOverride(_Strict):
-    method: Literal["ks", "psi", "jensenshannon", "wasserstein", "chisquare", "z", "hellinger"] | None = None
+    method: DriftMethodName | None = None
     threshold: float | None = None
 
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from infranaut_pipelines.drift.spec import P_VALUE_METHODS
+from infranaut_pipelines.drift.method_registry import lower_is_drift
 from infranaut_pipelines.warehouse import Warehouse
 
 
@@ -120,7 +120,7 @@ def load_trend(wh: Warehouse, model_id: str, task: str, end: dt.date, n_days: in
             t.prediction_method, t.prediction_threshold = r["method"], r["threshold"]
         elif r["role"] == "feature":
             t.features[r["column_name"]] = FeaturePoint(r["score"], r["threshold"], r["method"], bool(r["drifted"]),
-                                                        r["method"] in P_VALUE_METHODS)
+                                                        lower_is_drift(r["method"]))
     for r in _rows(wh, "daily_model_metrics", "partition_date, latency_p95_ms, error_rate", model_id, days):
         t = out.get(_as_date(r["partition_date"]))
         if t is not None:

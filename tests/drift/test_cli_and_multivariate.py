@@ -64,6 +64,15 @@ def test_exit_2_on_errors(files, tmp_path, args) -> None:
     assert "error" in r.stderr
 
 
+def test_a_column_missing_from_current_is_reported_and_the_others_compared(files, tmp_path) -> None:
+    cur = tmp_path / "only_x.parquet"
+    pl.read_parquet(files["ref.parquet"]).select(pl.col("x") + 2).write_parquet(cur)
+    r = _run(files["ref.parquet"], str(cur))
+    assert r.returncode == 1, r.stderr  # x drifted: 1 of 1 scored column
+    assert "error: column missing from current data" in r.stdout
+    assert "not compared (errors): g" in r.stderr
+
+
 def test_one_row_current_is_not_scored(files) -> None:
     r = _run(files["ref.parquet"], files["one.csv"])
     assert r.returncode == 0, r.stderr
@@ -103,21 +112,21 @@ def test_multivariate_flags_a_categorical_only_shift(mv_sketch) -> None:
     for _ in range(3):
         res = compare(mv_sketch, _frame(2000, rng, shift=True), SPECS)
         assert not res.column("a").drifted and not res.column("b").drifted
-        assert res.multivariate["drifted"] and res.multivariate["current_error"] > res.multivariate["upper"]
-        assert res.multivariate["categorical_columns"] == ["c", "flag"]
+        assert res.multivariate.drifted and res.multivariate.current_error > res.multivariate.upper
+        assert res.multivariate.categorical_columns == ["c", "flag"]
 
 
 def test_multivariate_quiet_without_shift(mv_sketch) -> None:
     rng = np.random.default_rng(23)
     for _ in range(10):
         res = compare(mv_sketch, _frame(2000, rng), SPECS)
-        assert not res.multivariate["drifted"] and res.multivariate["status"] == "scored"
+        assert not res.multivariate.drifted and res.multivariate.status == "scored"
 
 
 def test_multivariate_too_few_rows(mv_sketch) -> None:
     res = compare(mv_sketch, _frame(5, np.random.default_rng(24)), SPECS)
-    assert res.multivariate["status"] == "too few rows" and not res.multivariate["drifted"]
-    assert res.multivariate["current_error"] is None
+    assert res.multivariate.status == "too few rows" and not res.multivariate.drifted
+    assert res.multivariate.current_error is None
 
 
 def test_format_1_baseline_still_loads_numeric_only() -> None:
@@ -133,8 +142,8 @@ def test_format_1_baseline_still_loads_numeric_only() -> None:
     sk = BaselineSketch.from_json(text)
     assert sk.to_json() == text  # re-serialising keeps the bytes, so the baseline version is unchanged
     res = compare(sk, _frame(2000, rng), num)
-    assert res.multivariate["columns"] == ["a", "b"] and res.multivariate["status"] == "scored"
-    assert "rebuild the baseline" in res.multivariate["note"]
+    assert res.multivariate.columns == ["a", "b"] and res.multivariate.status == "scored"
+    assert "rebuild the baseline" in res.multivariate.note
     old["format"] = 99
     with pytest.raises(ValueError, match="rebuild the baseline"):
         BaselineSketch.from_json(json.dumps(old))
