@@ -104,6 +104,10 @@ class SegmentResult:
     # feature -> normalised score (>= 1 means over its threshold) for the drifted features
     drifted: dict[str, float] = field(default_factory=dict)
     performance: dict | None = None
+    estimated_performance: dict | None = None
+    # SLA within the segment (None when the day's frame has no latency/status columns)
+    latency_p95_ms: float | None = None
+    error_rate: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,7 +115,7 @@ class SegmentResult:
 
 def compare_segments(spec: ModelSpec, sketches: SegmentSketches, current: pl.DataFrame,
                      labels: pl.Series | None) -> list[SegmentResult]:
-    from infranaut_pipelines.monitoring.signals import normalised_score, performance_signal
+    from infranaut_pipelines.monitoring.signals import estimated_signal, normalised_score, performance_signal
 
     results: list[SegmentResult] = []
     for seg in spec.segments:
@@ -119,6 +123,7 @@ def compare_segments(spec: ModelSpec, sketches: SegmentSketches, current: pl.Dat
         per = sketches.sketches.get(seg.column, {})
         for value, n in values.value_counts(sort=True).iter_rows():
             base = SegmentResult(key(seg, value), seg.column, value, int(n), "scored")
+            base.latency_p95_ms, base.error_rate = _sla(current.filter(values == value))
             if n < seg.min_rows:
                 base.status = "too small"
             elif value not in per:
@@ -132,8 +137,20 @@ def compare_segments(spec: ModelSpec, sketches: SegmentSketches, current: pl.Dat
                     if c.drifted and c.role == "feature":
                         base.drifted[c.name] = normalised_score(c.method, c.score, c.threshold) or 1.0
                 base.performance = performance_signal(result.performance, spec.task)
+                base.estimated_performance = estimated_signal(result.estimated_performance)
             results.append(base)
     return sorted(results, key=lambda r: (r.status != "scored", -(r.drift_share or 0.0), -len(r.drifted), r.segment))
+
+
+def _sla(frame: pl.DataFrame) -> tuple[float | None, float | None]:
+    """p95 latency and error rate of a segment's rows, as the dbt daily metrics compute them for the model."""
+    latency = error = None
+    if "latency_ms" in frame.columns and frame.height:
+        p95 = frame.get_column("latency_ms").cast(pl.Float64).quantile(0.95, interpolation="linear")
+        latency = None if p95 is None else float(p95)
+    if "status" in frame.columns and frame.height:
+        error = float((frame.get_column("status") == "error").mean() or 0.0)
+    return latency, error
 
 
 def carriers(results: list[SegmentResult], feature: str) -> list[str]:
@@ -155,5 +172,9 @@ def segment_rows(results: list[SegmentResult], model_id: str, day) -> pl.DataFra
         "dataset_drift": [r.dataset_drift for r in results],
         "drifted_json": [json.dumps(r.drifted, sort_keys=True) for r in results],
         "performance_json": [json.dumps(r.performance) if r.performance else None for r in results],
+        "estimated_json": [json.dumps(r.estimated_performance) if r.estimated_performance else None for r in results],
+        "latency_p95_ms": [r.latency_p95_ms for r in results],
+        "error_rate": [r.error_rate for r in results],
     }, schema_overrides={"drift_share": pl.Float64, "dataset_drift": pl.Boolean, "performance_json": pl.Utf8,
+                         "estimated_json": pl.Utf8, "latency_p95_ms": pl.Float64, "error_rate": pl.Float64,
                          "rows": pl.Int64})

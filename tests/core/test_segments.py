@@ -61,6 +61,16 @@ def test_one_segment_shifts_only_it_is_flagged() -> None:
     assert {r.segment for r in results} >= {"tenure_months=< 12", "tenure_months=[12, 60)", "tenure_months=>= 60"}
 
 
+def test_segment_sla_is_measured_on_the_segment_rows() -> None:
+    current = _frame(20000, 2).with_columns(
+        latency_ms=pl.when(pl.col("plan") == "pro").then(900.0).otherwise(50.0),
+        status=pl.when(pl.col("plan") == "pro").then(pl.lit("error")).otherwise(pl.lit("ok")))
+    _, _, _, results = _results(current)
+    by = {r.segment: r for r in results}
+    assert by["plan=pro"].latency_p95_ms == 900.0 and by["plan=pro"].error_rate == 1.0
+    assert by["plan=basic"].latency_p95_ms == 50.0 and by["plan=basic"].error_rate == 0.0
+
+
 def test_small_and_unknown_segments_are_not_scored() -> None:
     current = _frame(2000, 3, plans=("basic", "plus", "enterprise"), p=(0.6, 0.37, 0.03))
     _, _, _, results = _results(current)
