@@ -9,7 +9,14 @@ import dagster as dg
 
 from infranaut_pipelines import jobs
 from infranaut_pipelines.assets import (
-    alerting, baseline, drift_report, features, ingestion, registry_snapshot, trend, validation,
+    alerting,
+    baseline,
+    drift_report,
+    features,
+    ingestion,
+    registry_snapshot,
+    trend,
+    validation,
 )
 from infranaut_pipelines.assets.aggregation import aggregation_dbt_assets
 from infranaut_pipelines.executors import select_executor

@@ -31,7 +31,11 @@ from infranaut_pipelines.alerting.render import render_escalate, render_fire, re
 from infranaut_pipelines.alerting.rules import SEVERITIES, MaintenanceWindow, RuleSet
 from infranaut_pipelines.alerting.signals import Signals
 from infranaut_pipelines.alerting.store import (
-    AlertStore, alert_evaluations, alert_events, alert_state, utc_naive,
+    AlertStore,
+    alert_evaluations,
+    alert_events,
+    alert_state,
+    utc_naive,
 )
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}

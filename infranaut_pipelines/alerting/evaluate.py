@@ -277,7 +277,7 @@ def freshness_findings(
             assert rule.threshold != "sla"
             evaluated.add(rule.name)
             if _OPS[rule.operator](hours, rule.threshold):
-                summary = (f"no prediction drop has ever arrived" if last is None
+                summary = ("no prediction drop has ever arrived" if last is None
                            else f"no prediction drop for {_num(hours)} h (last at {last:%Y-%m-%d %H:%M})")
                 findings.append(_finding(rules, rule, model_id, "", hours, rule.threshold, summary))
         out[model_id] = Evaluation(findings, frozenset(evaluated))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from infranaut_pipelines.notify.targets import Target, normalize_route, split_route
-from infranaut_pipelines.registry.schema import AlertRouting, AlertRoutes, ModelSpec, Registry
+from infranaut_pipelines.registry.schema import AlertRoutes, AlertRouting, ModelSpec, Registry
 
 RULES_ENV_VAR = "INFRANAUT_ALERT_RULES"
 

@@ -50,7 +50,6 @@ def problems(registry_file: str | None = None, rules_file: str | None = None) ->
     from infranaut_pipelines.registry import RegistryError, load_registry
     from infranaut_pipelines.registry.checks import window_problems, window_warnings
     from infranaut_pipelines.registry.loader import registry_path
-
     from infranaut_pipelines.settings import SettingsError, load
 
     out: list[str] = []

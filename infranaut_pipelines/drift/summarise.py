@@ -19,7 +19,6 @@ from infranaut_pipelines.drift.categorical import CategoricalSummary
 from infranaut_pipelines.drift.numeric import NumericSummary
 
 
-
 def usable_cpus() -> int:
     """Cores this process may run on (its affinity mask: a container's or taskset's limit, not the host's)."""
     try:

@@ -32,8 +32,7 @@ from infranaut_pipelines.alerting import (
 from infranaut_pipelines.alerting.channels import build_senders, channel_problems
 from infranaut_pipelines.notify import SlackSender
 from infranaut_pipelines.notify.slack import validate_token, validate_webhook_url
-from infranaut_pipelines.registry import Registry
-from infranaut_pipelines.registry import load_registry
+from infranaut_pipelines.registry import Registry, load_registry
 from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.warehouse import Warehouse
 

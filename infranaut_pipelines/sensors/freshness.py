@@ -19,8 +19,8 @@ from infranaut_pipelines.ingest.formats.layout import listing_prefixes, locate
 from infranaut_pipelines.registry import ModelSpec, Registry
 from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
-from infranaut_pipelines.storage import ObjectStore
 from infranaut_pipelines.settings import current
+from infranaut_pipelines.storage import ObjectStore
 
 LOOKBACK_DAYS = 7
 LIVE_DELAY_DAYS = 2

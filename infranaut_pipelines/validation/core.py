@@ -11,7 +11,13 @@ import polars as pl
 
 from infranaut_pipelines.registry.schema import ModelSpec
 from infranaut_pipelines.validation.display import display_values, escape_display
-from infranaut_pipelines.validation.evidence import EVIDENCE_ROWS, Evidence, gather_evidence, gx_full_max_rows, is_countable
+from infranaut_pipelines.validation.evidence import (
+    EVIDENCE_ROWS,
+    Evidence,
+    gather_evidence,
+    gx_full_max_rows,
+    is_countable,
+)
 from infranaut_pipelines.validation.expectations import Suite, build_suite, run_suite, to_gx_frame
 from infranaut_pipelines.validation.outcome import CHECKS, ROW_CHECKS, CheckOutcome, ValidationOutcome
 from infranaut_pipelines.validation.quality import quality_score

@@ -89,6 +89,7 @@ def test_unreachable_smtp_is_retried_then_left_pending_and_other_channels_still_
     smtp_server.down()
     senders = {**_sender(smtp_server), "webhook": WebhookSender(webhook_server.url + "/hook", timeout=5)}
     summary = deliver_pending(duckdb_store, senders, sleep=FakeSleep(), max_attempts_per_run=2)
+    assert not summary.complete  # the mail is still owed
     (row,) = _mail_rows(duckdb_store)
     assert row["status"] == "pending" and row["attempts"] == 2 and "SMTP server unreachable" in row["last_error"]
     assert len(webhook_server.deliveries) == 1  # the mail outage does not hold back the webhook

@@ -6,7 +6,12 @@ import datetime as dt
 import json
 
 from infranaut_pipelines.alerting import (
-    MaintenanceWindow, evaluate_and_record, fingerprint, freshness_findings, is_historic, record_evaluation,
+    MaintenanceWindow,
+    evaluate_and_record,
+    fingerprint,
+    freshness_findings,
+    is_historic,
+    record_evaluation,
 )
 from tests.alerting.conftest import signals
 

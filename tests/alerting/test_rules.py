@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infranaut_pipelines.alerting import RULES_ENV_VAR, load_rules, parse_rules
-from infranaut_pipelines.registry import Registry, parse_registry
+from infranaut_pipelines.registry import parse_registry
 from tests.support.own_model import MODEL, REGISTRY_YAML
 
 # Two models of the tests' own (none of the demo's): the stranger's model and a regression one.

@@ -16,11 +16,11 @@ from infranaut_pipelines.alerting.evaluate import evaluate
 from infranaut_pipelines.alerting.hints import root_causes
 from infranaut_pipelines.alerting.render import render_fire
 from infranaut_pipelines.drift import compare
+from infranaut_pipelines.monitoring.drift_table import drift_summary_row
 from infranaut_pipelines.monitoring.reference import build_reference
 from infranaut_pipelines.monitoring.segments import compare_segments, segment_labels, segment_rows
 from infranaut_pipelines.monitoring.signals import build_signals
 from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
-from infranaut_pipelines.monitoring.drift_table import drift_summary_row
 from infranaut_pipelines.registry import RegistryError, parse_registry
 from infranaut_pipelines.warehouse import Warehouse
 from tests.support.own_model import MODEL, REGISTRY_YAML

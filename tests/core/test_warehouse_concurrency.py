@@ -64,7 +64,7 @@ def test_racing_partition_replacements_of_one_partition_leave_one_copy(pg_url: s
     frame = pl.DataFrame({"model_id": ["m"] * 40, "partition_date": [day] * 40, "v": list(range(40))})
     table = _table("partition_t")
     for _ in range(ROUNDS):
-        errors = _race(pg_url, lambda wh, i: wh.replace_partition(table, frame, {"model_id": "m", "partition_date": day}))
+        errors = _race(pg_url, lambda wh, i, table=table, day=day: wh.replace_partition(table, frame, {"model_id": "m", "partition_date": day}))
         assert not errors, errors
         assert Warehouse(pg_url).query(f'SELECT COUNT(*) AS n FROM "{table}"').item() == 40
 
@@ -73,7 +73,7 @@ def test_racing_first_writes_create_the_table_once(pg_url: str) -> None:
     for _ in range(ROUNDS):
         table = _table("fresh")
         day = dt.date(2026, 11, 5)
-        errors = _race(pg_url, lambda wh, i: wh.replace_partition(
+        errors = _race(pg_url, lambda wh, i, table=table, day=day: wh.replace_partition(
             table, pl.DataFrame({"model_id": [f"m{i}"], "partition_date": [day]}), {"model_id": f"m{i}", "partition_date": day}))
         assert not errors, errors
         assert Warehouse(pg_url).query(f'SELECT COUNT(*) AS n FROM "{table}"').item() == THREADS

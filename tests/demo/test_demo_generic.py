@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 
-from infranaut_pipelines.demo import DEFAULT_DEMO_START, write_demo_drops
 from infranaut_pipelines.cli import main
+from infranaut_pipelines.demo import DEFAULT_DEMO_START, write_demo_drops
 from infranaut_pipelines.ingest.contract import parse_drop_key
 from infranaut_pipelines.registry import parse_registry
 from infranaut_pipelines.storage.object_store import open_store

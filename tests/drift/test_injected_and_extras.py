@@ -21,7 +21,7 @@ def test_recall_and_false_alarms(n: int) -> None:
     specs = [ColumnSpec(f"x{i}", "numeric") for i in range(cols)]
     sk = build_sketch(ref, specs)
     trials, hits, alarms = 4, 0, 0
-    for t in range(trials):
+    for _ in range(trials):
         # first half of the columns shifted by 0.5 sd (small n) / 0.2 sd (large n), the rest untouched
         shift = 0.5 if n <= 1000 else 0.2
         cur = pl.DataFrame({f"x{i}": rng.normal(shift if i < cols // 2 else 0, 1, n) for i in range(cols)})

@@ -15,8 +15,8 @@ import pytest
 from infranaut_pipelines.demo import write_demo_drops
 from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, partition_key
 from infranaut_pipelines.registry import load_registry
-from tests.support.env import temporary_env
 from tests.slack_server import SlackServer, slack_server  # noqa: F401 - fixture
+from tests.support.env import temporary_env
 
 DAY = dt.date(2026, 11, 2)
 MODEL = "fraud_detector"

@@ -14,7 +14,14 @@ from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, partition_key
 from tests.slack_server import SlackServer, slack_server  # noqa: F401 - fixture
 from tests.support.env import temporary_env
 from tests.support.own_model import (
-    MODEL, REGISTRY_YAML, drop_key, inference_frame, label_frame, label_key, parquet_bytes, stranger_env,
+    MODEL,
+    REGISTRY_YAML,
+    drop_key,
+    inference_frame,
+    label_frame,
+    label_key,
+    parquet_bytes,
+    stranger_env,
 )
 
 pytestmark = pytest.mark.slow

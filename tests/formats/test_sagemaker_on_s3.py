@@ -15,7 +15,13 @@ from infranaut_pipelines.partitions import partition_key
 from infranaut_pipelines.resources.io_manager import lake_key, read_frame
 from infranaut_pipelines.storage import S3Store
 from tests.formats.fixtures import (
-    MODEL, REGISTRY_YAML, capture_key, capture_record, ground_truth_key, ground_truth_record, jsonl,
+    MODEL,
+    REGISTRY_YAML,
+    capture_key,
+    capture_record,
+    ground_truth_key,
+    ground_truth_record,
+    jsonl,
 )
 from tests.s3_server import S3Bucket, s3_bucket, s3_server  # noqa: F401 - fixtures
 from tests.support.env import temporary_env

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infranaut_pipelines.registry.loader import load_registry, default_registry_path
+from infranaut_pipelines.registry.loader import default_registry_path, load_registry
 from infranaut_pipelines.registry.schema import FeatureSpec, ModelSpec, PredictionSpec, Registry
 
 

@@ -12,7 +12,13 @@ import pytest
 from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, partition_key
 from tests.support.env import temporary_env
 from tests.support.own_model import (
-    MODEL, drop_key, inference_frame, label_frame, label_key, parquet_bytes, write_registry,
+    MODEL,
+    drop_key,
+    inference_frame,
+    label_frame,
+    label_key,
+    parquet_bytes,
+    write_registry,
 )
 
 

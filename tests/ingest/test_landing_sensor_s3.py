@@ -2,7 +2,6 @@
 tick requests the partition, and the requested run ingests and validates the drop from the bucket."""
 
 import datetime as dt
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +14,8 @@ from infranaut_pipelines.registry import load_registry
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 from infranaut_pipelines.sensors.landing_sensor import build_landing_sensor
 from infranaut_pipelines.storage import S3Store
-from tests.support.env import temporary_env
 from tests.s3_server import S3Bucket, s3_bucket, s3_server  # noqa: F401 - fixtures
+from tests.support.env import temporary_env
 
 DAY = dt.date(2026, 11, 2)
 

@@ -26,7 +26,16 @@ import pytest
 from tests.conftest import require_service
 from tests.s3_server import s3_server  # noqa: F401  (fixture)
 
-from .services import PRODUCTION_YAML, RABBIT_URL, REDIS_URL, create_database, db_url, delete_queue, drop_database, patched_env
+from .services import (
+    PRODUCTION_YAML,
+    RABBIT_URL,
+    REDIS_URL,
+    create_database,
+    db_url,
+    delete_queue,
+    drop_database,
+    patched_env,
+)
 
 MODEL = "fraud_detector"
 START = dt.date(2026, 11, 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import pytest
 from pypdf import PdfReader
 
 from infranaut_pipelines.alerting import evaluate, load_rules, root_causes

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 
-
 def test_dbt_version_override_still_replaces_what_cli_reads() -> None:
     """InfranautDbtCliResource overrides DbtCliResource._cli_version (no public way to skip `dbt --version`)."""
     from dagster_dbt import DbtCliResource

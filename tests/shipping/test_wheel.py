@@ -74,4 +74,4 @@ def test_installed_wheel_loads_and_runs_the_demo_read_only(installed_wheel: Inst
 
     assert snapshot(package) == before, "something wrote into the installed package"
     if not ro:
-        warnings.warn("no read-only mount here (unshare unavailable): only the before/after snapshot was checked")
+        warnings.warn("no read-only mount here (unshare unavailable): only the before/after snapshot was checked", stacklevel=2)

@@ -7,9 +7,15 @@ import polars as pl
 import pytest
 
 from infranaut_pipelines.registry import load_registry
-from infranaut_pipelines.validation import anomaly_checks, record_validation, trailing_history, validate_batch, validate_labels
-from tests.support.synthetic import raw_batch
+from infranaut_pipelines.validation import (
+    anomaly_checks,
+    record_validation,
+    trailing_history,
+    validate_batch,
+    validate_labels,
+)
 from infranaut_pipelines.warehouse.database import Warehouse
+from tests.support.synthetic import raw_batch
 
 SPEC = load_registry().model("fraud_detector")
 DAY = dt.date(2026, 11, 10)
