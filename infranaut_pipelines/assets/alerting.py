@@ -12,7 +12,6 @@ import dagster as dg
 
 from infranaut_pipelines.alerting import AlertStore, is_historic, load_rules
 from infranaut_pipelines.monitoring.layout import baseline_pointer_key, report_html_key
-from infranaut_pipelines.monitoring.signals import build_signals
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.registry import Registry
 from infranaut_pipelines.registry.loader import registry_path
@@ -45,6 +44,9 @@ def alerts(
     settings: InfranautSettings,
     notifier: NotifierResource,
 ) -> dg.MaterializeResult:
+    # Imported here: signals read the drift engine, which loads scipy (seconds) for every code-location load.
+    from infranaut_pipelines.monitoring.signals import build_signals
+
     day, model_id = split_partition_key(context)
     registry = settings.registry()
     spec = registry.model(model_id)

@@ -8,17 +8,19 @@ it used, so a report can always be traced back to its reference.
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import polars as pl
 
-from infranaut_pipelines.drift import BaselineSketch, build_sketch
 from infranaut_pipelines.monitoring.importance import feature_importance
 from infranaut_pipelines.monitoring.layout import baseline_pointer_key, baseline_sketch_key
-from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
 from infranaut_pipelines.partitions import model_partitions, partition_key
 from infranaut_pipelines.resources.io_manager import lake_key, read_frame
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource
+
+if TYPE_CHECKING:
+    from infranaut_pipelines.drift import BaselineSketch
 
 
 class BaselineConfig(dg.Config):
@@ -28,8 +30,11 @@ class BaselineConfig(dg.Config):
     end: str | None = None
 
 
-def load_current_baseline(lake: ObjectStoreResource, model_id: str) -> tuple[BaselineSketch, dict] | None:
+def load_current_baseline(lake: ObjectStoreResource, model_id: str) -> "tuple[BaselineSketch, dict] | None":
     """The model's current baseline and its pointer, or None while it has none (see monitoring/bootstrap.py)."""
+    # The drift engine loads scipy (seconds): imported by the steps that use it, not by every code-location load.
+    from infranaut_pipelines.drift import BaselineSketch
+
     store = lake.get_store()
     if store.head(baseline_pointer_key(model_id)) is None:
         return None
@@ -48,6 +53,9 @@ def load_current_baseline(lake: ObjectStoreResource, model_id: str) -> tuple[Bas
 def drift_baseline(
     context: dg.AssetExecutionContext, config: BaselineConfig, lake: ObjectStoreResource, settings: InfranautSettings
 ) -> dg.MaterializeResult:
+    from infranaut_pipelines.drift import build_sketch
+    from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
+
     model_id = context.partition_key
     spec = settings.registry().model(model_id)
     days = baseline_days(

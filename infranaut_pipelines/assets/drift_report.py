@@ -9,15 +9,11 @@ import dagster as dg
 import polars as pl
 
 from infranaut_pipelines.assets.baseline import load_current_baseline
-from infranaut_pipelines.drift import compare
 from infranaut_pipelines.monitoring.bootstrap import bootstrap_window
-from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows, drift_summary_row
 from infranaut_pipelines.monitoring.layout import (
     baseline_state, report_html_key, report_prefix, waiting_marker_key,
 )
-from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
-from infranaut_pipelines.reports import render_csv, render_html, render_json
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 
 
@@ -47,6 +43,12 @@ def drift_report(
     warehouse: WarehouseResource,
     settings: InfranautSettings,
 ) -> dg.MaterializeResult:
+    # The drift engine loads scipy (seconds): imported by this step, not by every code-location load.
+    from infranaut_pipelines.drift import compare
+    from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows, drift_summary_row
+    from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
+    from infranaut_pipelines.reports import render_csv, render_html, render_json
+
     day, model_id = split_partition_key(context)
     spec = settings.registry().model(model_id)
     store = lake.get_store()
