@@ -73,10 +73,30 @@ def _child(rows: int, runs: int, work: Path) -> None:
         if sys.stdin.readline().strip() != "run":
             return
         started = time.perf_counter()
-        ok = runner.run("inference_pipeline_job", str(partition_key(day, MODEL)), "timed")
-        _answer({"day": day.isoformat(), "seconds": time.perf_counter() - started, "ok": ok})
+        # As Runner.run does it, keeping the result for the per-step durations.
+        result = runner.defs.resolve_job_def("inference_pipeline_job").execute_in_process(
+            instance=runner.instance, partition_key=str(partition_key(day, MODEL)), raise_on_error=False,
+            run_config=runner._log,
+        )  # fmt: skip
+        _answer({"day": day.isoformat(), "seconds": time.perf_counter() - started, "ok": result.success,
+                 "steps": _step_seconds(runner.instance, result.run_id)})
     sys.stdin.readline()
     _answer({"outputs": _outputs(runner, [d.isoformat() for d in days[BASELINE_DAYS:]])})
+
+
+def _step_seconds(instance: object, run_id: str) -> dict[str, float]:
+    """Wall time of each step, from its start event to its success or failure event."""
+    started: dict[str, float] = {}
+    spans: dict[str, float] = {}
+    for record in instance.get_records_for_run(run_id, limit=100_000).records:  # type: ignore[attr-defined]
+        event = record.event_log_entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = record.event_log_entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
+            spans[event.step_key] = record.event_log_entry.timestamp - started[event.step_key]
+    return spans
 
 
 def _outputs(runner: object, days: list[str]) -> dict[str, list[dict]]:
@@ -94,7 +114,8 @@ def _outputs(runner: object, days: list[str]) -> dict[str, list[dict]]:
         date_col = next((c for c in ("partition_date", "date", "day") if c in frame.columns), None)
         keep = [c for c in frame.columns if c not in volatile and "url" not in c and "html" not in c]
         frame = frame.select(keep)
-        records = [json.loads(json.dumps(r, default=str)) for r in frame.to_dicts()]
+        here = str(Path(os.environ["INFRANAUT_DATA_DIR"]).resolve())
+        records = [json.loads(json.dumps(r, default=str).replace(here, "$DATA")) for r in frame.to_dicts()]
         if date_col:
             records = [r for r in records if str(r[date_col])[:10] in days]
         out[table] = sorted(records, key=lambda r: json.dumps(r, sort_keys=True))
@@ -156,10 +177,11 @@ class Child:
     def __init__(self, name: str, tree: Path, work: Path, rows: int, runs: int) -> None:
         work.mkdir(parents=True)
         self.name = name
+        self.log = work / "stderr.log"
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--child", "--rows", str(rows), "--runs", str(runs),
              "--work", str(work)],
-            env=_env(tree, work), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(work / "stderr.log", "w"),
+            env=_env(tree, work), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(self.log, "w"),
             text=True, cwd=work,
         )
 
@@ -168,7 +190,8 @@ class Child:
         for line in self.proc.stdout:
             if line.startswith("@@"):
                 return json.loads(line[2:])
-        raise RuntimeError(f"{self.name}: the benchmark process ended early (see its stderr.log)")
+        self.proc.wait(timeout=60)
+        raise RuntimeError(f"{self.name}: the benchmark process ended early:\n{self.log.read_text()[-3000:]}")
 
     def send(self, line: str) -> dict:
         assert self.proc.stdin is not None
@@ -184,25 +207,29 @@ def measure_runs(trees: dict[str, Path], rows: int, runs: int, work: Path) -> tu
         if ready.get("failed"):
             raise RuntimeError(f"{child.name}: {ready['failed']} setup run(s) failed")
     seconds: dict[str, list[float]] = {name: [] for name in trees}
+    steps: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
     for _ in range(runs):
         for name, child in children.items():
             answer = child.send("run")
             if not answer["ok"]:
                 raise RuntimeError(f"{name}: the run of {answer['day']} failed (see {work}/run-{name})")
             seconds[name].append(answer["seconds"])
+            for step, spent in answer["steps"].items():
+                steps[name].setdefault(step, []).append(spent)
     outputs = {name: child.send("outputs")["outputs"] for name, child in children.items()}
     for child in children.values():
         child.proc.wait(timeout=60)
-    return seconds, outputs
+    return seconds, steps, outputs
 
 
 def _compare(outputs: dict[str, dict]) -> list[str]:
     old, new = outputs["old"], outputs["new"]
     problems = []
     for table in sorted(set(old) | set(new)):
-        a, b = old.get(table), new.get(table)
+        a, b = old.get(table) or [], new.get(table) or []
         if a != b:
-            problems.append(f"{table}: {len(a or [])} old rows vs {len(b or [])} new rows differ")
+            columns = sorted({k for x, y in zip(a, b) for k in x if x.get(k) != y.get(k)})
+            problems.append(f"{table}: {len(a)} old rows vs {len(b)} new rows, differing in {columns}")
     return problems
 
 
@@ -240,12 +267,15 @@ def main() -> int:
                     print(f"{label:<28} median of {args.imports}: old {old:6.2f} s   new {new:6.2f} s   "
                           f"old/new {old / new:5.2f}x")
             if "run" in what:
-                seconds, outputs = measure_runs(trees, args.rows, args.runs, work)
+                seconds, steps, outputs = measure_runs(trees, args.rows, args.runs, work)
                 old, new = (statistics.median(seconds[n]) for n in ("old", "new"))
                 print(f"{args.rows:,}-row partition run, median of {args.runs}: old {old:6.2f} s   new {new:6.2f} s   "
                       f"old/new {old / new:5.2f}x")
                 print("  old runs: " + " ".join(f"{s:.2f}" for s in seconds["old"]))
                 print("  new runs: " + " ".join(f"{s:.2f}" for s in seconds["new"]))
+                for step in sorted(steps["new"], key=lambda k: -statistics.median(steps["new"][k])):
+                    old_s, new_s = (statistics.median(steps[n].get(step, [float("nan")])) for n in ("old", "new"))
+                    print(f"  step {step:<32} median old {old_s:6.2f} s   new {new_s:6.2f} s")
                 problems = _compare(outputs)
                 counts = ", ".join(f"{t} {len(r)}" for t, r in sorted(outputs["new"].items()))
                 print(f"  outputs ({counts} rows): " + ("equal" if not problems else "DIFFER: " + "; ".join(problems)))
