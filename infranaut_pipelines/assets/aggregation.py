@@ -42,8 +42,8 @@ _translator = InfranautDbtTranslator(settings=DagsterDbtTranslatorSettings(enabl
     partitions_def=date_model_partitions,
     dagster_dbt_translator=_translator,
     required_resource_keys={"dbt", "warehouse"},
-    # A DuckDB file has a single writer: give the pool a limit of 1 on DuckDB deployments.
-    pool="warehouse_dbt",
+    # Like every step that opens the warehouse: on DuckDB (one writer process) such steps take turns.
+    pool="warehouse",
 )
 def aggregation_dbt_assets(context: dg.AssetExecutionContext) -> Iterator[Any]:
     day, model_id = split_partition_key(context)

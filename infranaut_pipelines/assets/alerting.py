@@ -30,6 +30,7 @@ def validate_alert_config(registry: Registry) -> None:
 
 
 @dg.asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     partitions_def=date_model_partitions,
     group_name="alerting",
     kinds={"slack"},

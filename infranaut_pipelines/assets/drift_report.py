@@ -24,6 +24,7 @@ with warnings.catch_warnings():
 
 
 @dg.asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     partitions_def=date_model_partitions,
     group_name="monitoring",
     kinds={"html", "json"},

@@ -75,6 +75,7 @@ def check_summary(check: CheckOutcome) -> str:
 
 
 @dg.multi_asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     outs={
         "validated_inferences": dg.AssetOut(
             group_name="validation",
@@ -159,6 +160,7 @@ def validate_inferences(
 
 
 @dg.multi_asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     outs={
         "validated_labels": dg.AssetOut(
             group_name="validation",
