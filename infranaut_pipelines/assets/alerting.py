@@ -11,15 +11,14 @@ import json
 import dagster as dg
 
 from infranaut_pipelines.alerting import AlertStore, is_historic, load_rules
+from infranaut_pipelines.escaping import markdown as escape_md
 from infranaut_pipelines.monitoring.layout import baseline_pointer_key, report_html_key
-from infranaut_pipelines.monitoring.signals import build_signals
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.registry import Registry
 from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.reports.links import LinkSettings, report_link
 from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
-from infranaut_pipelines.escaping import markdown as escape_md
 from infranaut_pipelines.settings import current as current_settings
 
 # Dagster tags every run of a backfill with this; a backfill's findings are history, never pages.
@@ -33,6 +32,7 @@ def validate_alert_config(registry: Registry) -> None:
 
 
 @dg.asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     partitions_def=date_model_partitions,
     group_name="alerting",
     kinds={"slack"},
@@ -47,6 +47,9 @@ def alerts(
     settings: InfranautSettings,
     notifier: NotifierResource,
 ) -> dg.MaterializeResult:
+    # Imported here: signals read the drift engine, which loads scipy (seconds) for every code-location load.
+    from infranaut_pipelines.monitoring.signals import build_signals
+
     day, model_id = split_partition_key(context)
     registry = settings.registry()
     spec = registry.model(model_id)

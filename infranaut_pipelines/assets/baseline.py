@@ -38,6 +38,7 @@ class BaselineConfig(dg.Config):
 def drift_baseline(
     context: dg.AssetExecutionContext, config: BaselineConfig, lake: ObjectStoreResource, settings: InfranautSettings
 ) -> dg.MaterializeResult:
+
     model_id = context.partition_key
     spec = settings.registry().model(model_id)
     days = baseline_days(

@@ -11,22 +11,24 @@ import polars as pl
 from infranaut_pipelines.drift import compare
 from infranaut_pipelines.interop.files import write_partition_files
 from infranaut_pipelines.monitoring.bootstrap import bootstrap_window
-from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows, drift_summary_row
 from infranaut_pipelines.monitoring.layout import (
-    baseline_state, load_current_baseline, report_html_key, report_prefix, waiting_marker_key,
+    baseline_state,
+    load_current_baseline,
+    report_html_key,
+    report_prefix,
+    waiting_marker_key,
 )
 from infranaut_pipelines.monitoring.reference import build_reference, describe_days, load_segments, store_reference
 from infranaut_pipelines.monitoring.segments import compare_segments, segment_rows
 from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.reports import render_csv, render_html, render_json
-from infranaut_pipelines.resources.io_manager import day_reader
-from infranaut_pipelines.validation.display import escape_display
 from infranaut_pipelines.reports.links import LinkSettings, report_link
 from infranaut_pipelines.reports.pdf import daily_pdf
+from infranaut_pipelines.resources.io_manager import day_reader
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 from infranaut_pipelines.settings import current as current_settings
-
+from infranaut_pipelines.validation.display import escape_display
 
 with warnings.catch_warnings():
     # Beta in Dagster 1.13, and exactly what we mean: each (date, model) reads the model's baseline.
@@ -35,6 +37,7 @@ with warnings.catch_warnings():
 
 
 @dg.asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     partitions_def=date_model_partitions,
     group_name="monitoring",
     kinds={"html", "json"},
@@ -54,6 +57,9 @@ def drift_report(
     warehouse: WarehouseResource,
     settings: InfranautSettings,
 ) -> dg.MaterializeResult:
+    # The drift engine loads scipy (seconds): imported by this step, not by every code-location load.
+    from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows, drift_summary_row
+
     day, model_id = split_partition_key(context)
     spec = settings.registry().model(model_id)
     store = lake.get_store()

@@ -34,6 +34,7 @@ def _validated_or_none(context: dg.AssetExecutionContext, lake: ObjectStoreResou
 
 
 @dg.asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     partitions_def=date_model_partitions,
     group_name="features",
     kinds={"polars", "parquet"},

@@ -99,6 +99,7 @@ def _ingest(
 
 
 @dg.asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     partitions_def=date_model_partitions,
     group_name="ingestion",
     retry_policy=INGEST_RETRY,
@@ -117,6 +118,7 @@ def raw_inferences(
 
 
 @dg.asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     partitions_def=date_model_partitions,
     group_name="ingestion",
     retry_policy=INGEST_RETRY,

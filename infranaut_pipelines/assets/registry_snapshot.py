@@ -16,6 +16,7 @@ from infranaut_pipelines.warehouse.inference_log import model_registry_frame
 
 
 @dg.asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     name="model_registry",
     partitions_def=date_model_partitions,
     group_name="aggregation",

@@ -12,13 +12,20 @@ from infranaut_pipelines.monitoring.layout import report_html_key, report_prefix
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.reports.links import LinkSettings, page_href, report_link
 from infranaut_pipelines.reports.pdf import trend_pdf
-from infranaut_pipelines.reports.trend import TrendContext, render_trend_csv, render_trend_html, render_trend_json, summary
+from infranaut_pipelines.reports.trend import (
+    TrendContext,
+    render_trend_csv,
+    render_trend_html,
+    render_trend_json,
+    summary,
+)
 from infranaut_pipelines.reports.trend_data import load_trend
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 from infranaut_pipelines.settings import current as current_settings
 
 
 @dg.asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     partitions_def=date_model_partitions,
     group_name="monitoring",
     kinds={"html", "json", "pdf"},

@@ -14,12 +14,19 @@ import dagster as dg
 import polars as pl
 
 from infranaut_pipelines.alerting import Signals
+from infranaut_pipelines.escaping import markdown as escape_md
 from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
 from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.resources.storage import InfranautSettings, WarehouseResource
-from infranaut_pipelines.validation import CHECKS, CheckOutcome, validate_batch, validate_labels
-from infranaut_pipelines.validation import anomaly_checks, record_validation, trailing_history
-from infranaut_pipelines.escaping import markdown as escape_md
+from infranaut_pipelines.validation import (
+    CHECKS,
+    CheckOutcome,
+    anomaly_checks,
+    record_validation,
+    trailing_history,
+    validate_batch,
+    validate_labels,
+)
 from infranaut_pipelines.warehouse.inference_log import (
     inference_log_frame,
     label_log_frame,
@@ -74,6 +81,7 @@ def check_summary(check: CheckOutcome) -> str:
 
 
 @dg.multi_asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     outs={
         "validated_inferences": dg.AssetOut(
             group_name="validation",
@@ -157,6 +165,7 @@ def validate_inferences(
 
 
 @dg.multi_asset(
+    pool="warehouse",  # opens the warehouse: on DuckDB (one writer process) such steps take turns
     outs={
         "validated_labels": dg.AssetOut(
             group_name="validation",

@@ -17,10 +17,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from dagster_dbt import DbtCliResource, DbtProject
+from packaging import version
 
 from infranaut_pipelines.environment import temporary_env
 from infranaut_pipelines.resources.dbt_state import DBT_STATE_DIR_ENV, dbt_state_dir, exclusive, writable_copy
-from packaging import version
 
 # A checkout (editable install) has dbt_project/ at the repository root; a built wheel carries a copy with a
 # prepared manifest inside the package (build_support/dbt_hook.py). The checkout wins: it is what a developer edits.

@@ -10,9 +10,9 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import polars as pl
 
 from infranaut_pipelines.registry.schema import ModelSpec, Registry
@@ -28,18 +28,23 @@ from infranaut_pipelines.validation.rules import (
     expected_schema,
 )
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-logging.getLogger("great_expectations").setLevel(logging.WARNING)
+if TYPE_CHECKING:
+    import pandas as pd
 
-import great_expectations as gx  # noqa: E402
-import great_expectations.execution_engine.pandas_execution_engine as _gx_pandas  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
-from great_expectations.expectations.registry import get_expectation_impl  # noqa: E402
-from great_expectations.expectations.row_conditions import Column  # noqa: E402
 
-# GX fingerprints every in-memory batch by hashing the whole DataFrame (md5 over
-# hash_pandas_object): about a second per 1M rows, for a marker we never read. Skip it.
-_gx_pandas.HASH_THRESHOLD = 0
+def _gx() -> ModuleType:
+    """Great Expectations, imported on first use: it costs seconds to import, and every process that loads
+    the code location (code server, each run and step process) would pay that even when it validates nothing."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    import great_expectations.execution_engine.pandas_execution_engine as gx_pandas
+
+    # GX fingerprints every in-memory batch by hashing the whole DataFrame (md5 over
+    # hash_pandas_object): about a second per 1M rows, for a marker we never read. Skip it.
+    gx_pandas.HASH_THRESHOLD = 0
+    return gx
+
 
 PARTIAL_EXAMPLES = 5
 
@@ -65,6 +70,10 @@ def _column_names(spec: ModelSpec) -> set[str]:
 def _make(spec: ModelSpec, rule: Rule) -> Any:
     """Instantiate the expectation, turning every GX complaint into a message naming model and rule."""
     where = f"model {spec.id!r}, rule {rule.name!r}"
+    _gx()
+    from great_expectations.expectations.registry import get_expectation_impl
+    from great_expectations.expectations.row_conditions import Column
+
     try:
         cls = get_expectation_impl(rule.expectation)
     except Exception:
@@ -96,6 +105,7 @@ def _build(spec: ModelSpec) -> Suite:
     if dupes:
         raise ValueError(f"model {spec.id!r}: duplicate rule names {dupes} (custom rule names must be unique)")
     _context()  # GX suites need an active context even when never saved
+    gx = _gx()
     suite = gx.ExpectationSuite(name=f"infranaut.{spec.id}")
     parts = {True: gx.ExpectationSuite(name=f"infranaut.{spec.id}.row"),
              False: gx.ExpectationSuite(name=f"infranaut.{spec.id}.dataset")}
@@ -157,7 +167,9 @@ def _context() -> Any:
     """One ephemeral (in-memory) context per process: nothing written to disk, no progress bars."""
     with _GX_LOCK:
         if "ctx" not in _STATE:
-            ctx = gx.get_context(mode="ephemeral")
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            ctx = _gx().get_context(mode="ephemeral")
             ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
             asset = ctx.data_sources.add_pandas("infranaut_batches").add_dataframe_asset("batch")
             _STATE["ctx"] = ctx
