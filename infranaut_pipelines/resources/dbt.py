@@ -8,7 +8,6 @@ to the dbt subprocess when a step runs, never at import, so one code location ca
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import sys
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
@@ -103,7 +102,9 @@ def _manifest_is_stale(project: DbtProject) -> bool:
 def _project_dir() -> Path:
     """The checkout's dbt_project/ in place (writable, edited live under ``dagster dev``) unless
     ``INFRANAUT_DBT_STATE_DIR`` asks otherwise; the packaged copy always goes to the state folder."""
-    if DBT_PROJECT_DIR == CHECKOUT_DBT_PROJECT_DIR and not os.environ.get(DBT_STATE_DIR_ENV):
+    from infranaut_pipelines.settings import current
+
+    if DBT_PROJECT_DIR == CHECKOUT_DBT_PROJECT_DIR and not current().dbt_state_dir:
         return DBT_PROJECT_DIR
     if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
         raise FileNotFoundError(

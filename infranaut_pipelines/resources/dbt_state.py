@@ -36,8 +36,11 @@ def exclusive(lock_file: Path) -> Iterator[None]:
 def dbt_state_dir() -> Path:
     """``$INFRANAUT_DBT_STATE_DIR``, else ``$DAGSTER_HOME/dbt``, else a per-user folder in the temp dir
     (e.g. ``dagster definitions validate`` without an instance)."""
-    if os.environ.get(DBT_STATE_DIR_ENV):
-        return Path(os.environ[DBT_STATE_DIR_ENV]).expanduser().resolve()
+    from infranaut_pipelines.settings import current
+
+    if current().dbt_state_dir:
+        return Path(current().dbt_state_dir).expanduser().resolve()
+    # DAGSTER_HOME is Dagster's own variable (the instance folder), read here only to place dbt's state beside it.
     if os.environ.get("DAGSTER_HOME"):
         return Path(os.environ["DAGSTER_HOME"]).expanduser().resolve() / "dbt"
     return Path(tempfile.gettempdir()) / f"infranaut-dbt-{os.getuid()}"

@@ -20,6 +20,7 @@ PACKAGE = ROOT / "infranaut_pipelines"
 # warehouse URL to the variables dbt's profiles.yml reads; expectations.py turns GX's telemetry off.
 ALLOWED = {"settings.py", "environment.py", "commands/check.py", "cli.py", "resources/dbt.py",
            "resources/dbt_state.py", "validation/expectations.py"}
+# resources/dbt.py only *sets* variables for dbt; dbt_state.py reads DAGSTER_HOME (Dagster's, not ours).
 
 
 def test_readme_configuration_table_is_the_generated_one() -> None:
