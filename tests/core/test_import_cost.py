@@ -29,3 +29,22 @@ def test_importing_the_definitions_leaves_the_heavy_libraries_unloaded(tmp_path:
     assert out.returncode == 0, out.stderr[-3000:]
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert loaded == [], f"imported when the definitions module loads: {loaded}"
+
+
+BUILD_PROBE = f"""
+import json, sys
+from infranaut_pipelines.definitions import build_definitions
+build_definitions()
+print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
+"""
+
+
+def test_loading_a_registry_without_custom_rules_leaves_great_expectations_unloaded(tmp_path: Path) -> None:
+    from tests.support.own_model import write_registry
+
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "INFRANAUT_DATA_DIR": str(tmp_path / "data"),
+           "INFRANAUT_REGISTRY": str(write_registry(tmp_path))}
+    out = subprocess.run([sys.executable, "-c", BUILD_PROBE], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "great_expectations" not in loaded, f"imported when the definitions load: {loaded}"
