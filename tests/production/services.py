@@ -18,6 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.env import temporary_env as patched_env  # noqa: F401  (re-exported for the production tests)
+
 REPO = Path(__file__).resolve().parents[2]
 PRODUCTION_YAML = REPO / "deploy" / "production" / "dagster.yaml"
 CELERY_YAML = REPO / "deploy" / "production" / "celery.yaml"
