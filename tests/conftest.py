@@ -6,6 +6,7 @@ A test that needs a service skips on a user's machine without it (with the reaso
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -38,13 +39,13 @@ PG_PORT = int(os.environ.get("INFRANAUT_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("INFRANAUT_TEST_PG_USER", "postgres")
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A throwaway PostgreSQL database for this test session (dropped afterwards)."""
+@contextlib.contextmanager
+def throwaway_pg_database(prefix: str = "infranaut_test") -> Iterator[str]:
+    """A new PostgreSQL database (its URL), dropped afterwards; skips/fails as ``require_service`` says."""
     require_service("PostgreSQL", PG_HOST, PG_PORT)
     import psycopg2
 
-    name = f"infranaut_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
@@ -55,6 +56,13 @@ def pg_url() -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test session (dropped afterwards)."""
+    with throwaway_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

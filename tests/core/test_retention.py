@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from infranaut_pipelines.retention import RetentionConfigError, apply_retention,
 from infranaut_pipelines.retention.rules import TABLE_RULES
 from infranaut_pipelines.storage import LocalStore
 from infranaut_pipelines.warehouse import Warehouse
-from tests.conftest import PG_HOST, PG_PORT, PG_USER, require_service
+from tests.conftest import throwaway_pg_database
 from tests.s3_server import s3_bucket, s3_server  # noqa: F401 - fixtures
 from tests.support.own_model import MODEL, REGISTRY_YAML
 
@@ -40,34 +39,13 @@ lake: {raw_inferences: 10, model_features: 10, reports: 10}
 """
 
 
-def _pg_database() -> Iterator[str]:
-    require_service("PostgreSQL", PG_HOST, PG_PORT)
-    import psycopg2
-
-    name = f"infranaut_retention_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 @pytest.fixture(params=["duckdb", "postgresql"])
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
     if request.param == "duckdb":
         yield Warehouse(f"duckdb:///{tmp_path / 'wh.duckdb'}")
         return
-    gen = _pg_database()
-    url = next(gen)
-    try:
+    with throwaway_pg_database("infranaut_retention") as url:
         yield Warehouse(url)
-    finally:
-        next(gen, None)
 
 
 def _registry(tmp_path: Path):  # type: ignore[no-untyped-def]

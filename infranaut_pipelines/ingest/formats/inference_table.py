@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from infranaut_pipelines.ingest.formats.payload import PayloadError, instances, predictions, text_value
+from infranaut_pipelines.ingest.formats.payload import PayloadError, add_instances, instances, predictions, text_value
 from infranaut_pipelines.ingest.formats.records import Decoded
 from infranaut_pipelines.registry.schema import ModelSpec
 
@@ -57,14 +57,7 @@ def decode_inference_table(content: bytes, spec: ModelSpec, source_key: str = ""
         except PayloadError as exc:
             out.add(base, [f"record: row {number} ({rid}): {exc}"])
             continue
-        if len(preds) != len(feats):
-            out.add(base, [f"record: row {number} ({rid}): {len(feats)} instance(s) but {len(preds)} prediction(s)"])
-            continue
-        for i, (f, p) in enumerate(zip(feats, preds)):
-            row = {**base, "prediction_id": rid if len(feats) == 1 else f"{rid}#{i}"}
-            row.update({k: text_value(v) for k, v in f.items()})
-            row[spec.prediction.column] = text_value(p)
-            out.add(row)
+        add_instances(out, base, rid, feats, preds, spec, f"row {number} ({rid})")
     return out
 
 

@@ -21,7 +21,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from infranaut_pipelines.ingest.formats.payload import PayloadError, instances, parse_body, predictions, text_value
+from infranaut_pipelines.ingest.formats.payload import (
+    PayloadError,
+    add_instances,
+    instances,
+    parse_body,
+    predictions,
+    text_value,
+)
 from infranaut_pipelines.ingest.formats.records import Decoded, shorten
 from infranaut_pipelines.registry.schema import ModelSpec
 
@@ -115,12 +122,5 @@ def decode_kserve(objects: list[LoggedObject], spec: ModelSpec, now: dt.datetime
         except PayloadError as exc:
             out.add(base, [f"record: {rid}: {exc}"])
             continue
-        if len(feats) != len(preds):
-            out.add(base, [f"record: {rid}: {len(feats)} instance(s) in the request but {len(preds)} prediction(s)"])
-            continue
-        for i, (f, p) in enumerate(zip(feats, preds)):
-            row = {**base, "prediction_id": rid if len(feats) == 1 else f"{rid}#{i}"}
-            row.update({k: text_value(v) for k, v in f.items()})
-            row[spec.prediction.column] = text_value(p)
-            out.add(row)
+        add_instances(out, base, rid, feats, preds, spec, rid)
     return out

@@ -17,7 +17,7 @@ import io
 import json
 from typing import Any
 
-from infranaut_pipelines.ingest.formats.records import shorten
+from infranaut_pipelines.ingest.formats.records import Decoded, shorten
 from infranaut_pipelines.registry.schema import ModelSpec
 
 
@@ -169,3 +169,17 @@ def text_value(value: Any) -> str | None:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return str(value)
+
+
+def add_instances(out: Decoded, base: dict[str, Any], rid: str, feats: list[dict[str, Any]], preds: list[Any],
+                  spec: ModelSpec, where: str) -> None:
+    """One contract row per (instance, prediction) of a request/response pair; a count mismatch is one
+    quarantined row naming the record. Batches get ids ``<rid>#<n>`` so every instance stays addressable."""
+    if len(feats) != len(preds):
+        out.add(base, [f"record: {where}: {len(feats)} instance(s) in the request but {len(preds)} prediction(s)"])
+        return
+    for i, (f, p) in enumerate(zip(feats, preds, strict=True)):
+        row = {**base, "prediction_id": rid if len(feats) == 1 else f"{rid}#{i}"}
+        row.update({k: text_value(v) for k, v in f.items()})
+        row[spec.prediction.column] = text_value(p)
+        out.add(row)
