@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from infranaut_pipelines.ingest.formats.payload import PayloadError, instances, parse_body, predictions, text_value
@@ -62,13 +63,7 @@ def decode_capture(content: bytes, spec: ModelSpec, variant: str | None = None) 
     """
     variant = variant or spec.source.variant
     out = Decoded(not_available=NOT_IN_CAPTURE)
-    for number, line in _lines(content):
-        where = f"line {number}"
-        try:
-            record = json.loads(line)
-        except ValueError:
-            out.add({}, [f"record: {where} is not a complete JSON record (cut short?): {shorten(line, 60)!r}"])
-            continue
+    for where, record in _records(content, out):
         if not isinstance(record, dict):
             out.add({}, [f"record: {where} is a JSON {type(record).__name__}, not a capture record"])
             continue
@@ -107,13 +102,7 @@ def decode_capture(content: bytes, spec: ModelSpec, variant: str | None = None) 
 def decode_ground_truth(content: bytes, spec: ModelSpec, collected_at: str | None = None) -> Decoded:
     """Ground-truth records (``groundTruthData.data`` is the label) as label rows keyed like the capture rows."""
     out = Decoded()
-    for number, line in _lines(content):
-        where = f"line {number}"
-        try:
-            record = json.loads(line)
-        except ValueError:
-            out.add({}, [f"record: {where} is not a complete JSON record (cut short?): {shorten(line, 60)!r}"])
-            continue
+    for where, record in _records(content, out):
         meta = record.get("eventMetadata") if isinstance(record, dict) and isinstance(record.get("eventMetadata"), dict) else {}
         # Model Monitor's ground truth carries the capture's inferenceId (when the caller set one) in eventId.
         key = text_value(meta.get("inferenceId")) or text_value(meta.get("eventId"))
@@ -148,3 +137,12 @@ def _labels(body: Any, spec: ModelSpec) -> list[Any]:
 def _lines(content: bytes) -> list[tuple[int, str]]:
     text = content.decode("utf-8", errors="replace")
     return [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
+
+
+def _records(content: bytes, out: Decoded) -> Iterator[tuple[str, Any]]:
+    """(``line N``, parsed JSON) per line; a line that is not complete JSON becomes a quarantined row here."""
+    for number, line in _lines(content):
+        try:
+            yield f"line {number}", json.loads(line)
+        except ValueError:
+            out.add({}, [f"record: line {number} is not a complete JSON record (cut short?): {shorten(line, 60)!r}"])
