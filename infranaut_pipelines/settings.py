@@ -133,13 +133,6 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _port(env: Mapping[str, str], name: str) -> int:
-    value = _int(env, name, 1)
-    if value > 65535:
-        raise SettingsError(f"{name} must be a TCP port (1-65535), got {value}")
-    return value
-
-
 def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     from infranaut_pipelines.notify.targets import parse_target
 
@@ -252,7 +245,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         explicit=frozenset(s.name for s in SETTINGS if env.get(s.name, "").strip()),
         pagerduty_events_url=text("INFRANAUT_PAGERDUTY_EVENTS_URL", BY_NAME["INFRANAUT_PAGERDUTY_EVENTS_URL"].default),
         smtp_host=text("INFRANAUT_SMTP_HOST", ""),
-        smtp_port=_port(env, "INFRANAUT_SMTP_PORT"),
+        smtp_port=_int_at_most(env, "INFRANAUT_SMTP_PORT", 1, 65535),
         smtp_user=text("INFRANAUT_SMTP_USER", ""),
         smtp_ca_file=text("INFRANAUT_SMTP_CA_FILE", ""),
         alert_email_from=text("INFRANAUT_ALERT_EMAIL_FROM", ""),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,13 +27,20 @@ def reports_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def report_server(reports_root: Path) -> Iterator[str]:
-    # One server per module: shutting one down waits for its 0.5 s poll.
-    server, thread = serve_in_background(reports_root)
+@contextlib.contextmanager
+def running_report_server(root: Path) -> Iterator[str]:
+    """``infranaut reports serve``'s server over ``root`` on a free port of 127.0.0.1, its base URL."""
+    server, thread = serve_in_background(root)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def report_server(reports_root: Path) -> Iterator[str]:
+    # One server per module: shutting one down waits for its 0.5 s poll.
+    with running_report_server(reports_root) as url:
+        yield url

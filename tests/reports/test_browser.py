@@ -22,12 +22,12 @@ from dagster_aws.s3 import S3Resource
 
 from infranaut_pipelines.assets.trend import model_trend
 from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, partition_key
-from infranaut_pipelines.reports.server import serve_in_background
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 from tests.e2e.browser import Browser, headless_chromium
 from tests.support.env import temporary_env
 from tests.support.own_model import MODEL
 
+from .conftest import running_report_server
 from .fabricate import DRIFT_DAY, MISSING, N_DAYS, SCRIPT, Fabricated
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -49,13 +49,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def served(fab: Fabricated) -> Iterator[str]:
-    server, thread = serve_in_background(Path(fab.lake_url.removeprefix("file://")) / "reports")
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with running_report_server(Path(fab.lake_url.removeprefix("file://")) / "reports") as url:
+        yield url
 
 
 def _trend_links(fab: Fabricated, served: str) -> tuple[str, str]:
