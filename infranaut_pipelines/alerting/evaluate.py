@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infranaut_pipelines.alerting.rules import BAND_METRICS, METRICS, Rule, RuleSet
-from infranaut_pipelines.alerting.signals import Signals, outside_band, relative_drop
+from infranaut_pipelines.alerting.signals import Signals
 
 _OPS = {">": op.gt, ">=": op.ge, "<": op.lt, "<=": op.le, "==": op.eq, "!=": op.ne}
 
@@ -94,13 +94,12 @@ def _scalar(rule: Rule, s: Signals) -> tuple[float | None, float, str]:
         return float(len(s.failed_checks)), thr, f"{len(s.failed_checks)} data check(s) failed"
     if m in ("performance_drop", "estimated_performance_drop"):
         perf = s.performance if m == "performance_drop" else s.estimated_performance
-        drop = relative_drop(perf)
+        drop = None if perf is None else perf.relative_drop()
         kind = "" if m == "performance_drop" else "estimated "
         if drop is None or perf is None:
             return None, thr, ""
         return drop, thr, (
-            f"{kind}{perf.get('metric', 'performance')} {_num(perf.get('value'))} vs baseline "
-            f"{_num(perf.get('baseline'))} ({_num(drop * 100)}% worse)"
+            f"{kind}{perf.metric} {_num(perf.value)} vs baseline {_num(perf.baseline)} ({_num(drop * 100)}% worse)"
         )
     if m == "hours_since_last_drop":
         if s.last_drop_at is None:
@@ -114,28 +113,26 @@ def _band_verdict(rule: Rule, s: Signals) -> tuple[float, float, float, str, str
     """(1.0/0.0 outside the band, measured value, band edge, comparison shown, summary) or None if unmeasured."""
     if rule.metric == "multivariate_drift":
         mv = s.multivariate
-        if not mv or mv.get("current_error") is None or mv.get("upper") is None:
+        if mv is None or mv.error or mv.current_error is None or mv.upper is None:
             return None
-        err, upper = float(mv["current_error"]), float(mv["upper"])
-        lower = mv.get("lower")
-        out = bool(mv.get("drifted")) if mv.get("drifted") is not None else err > upper
+        err, upper, lower = float(mv.current_error), float(mv.upper), mv.lower
+        out = bool(mv.drifted)
         low = lower is not None and err < float(lower)
         edge, side = (float(lower), "<") if low else (upper, ">")
         return (1.0 if out else 0.0), err, edge, side, (
             f"multivariate reconstruction error {_num(err)} outside its reference band "
             f"[{_num(None if lower is None else float(lower))}, {_num(upper)}]")
     perf = s.performance if rule.metric == "performance_below_band" else s.estimated_performance
-    verdict = outside_band(perf)
-    if verdict is None or perf is None:
+    verdict = None if perf is None else perf.outside_band()
+    if verdict is None or perf is None or perf.band is None or perf.value is None:
         return None
     worse, edge = verdict
-    band = perf["band"]
+    band, higher = perf.band, perf.better_when_higher
     kind = "" if rule.metric == "performance_below_band" else "estimated "
-    higher = edge == float(band["lower"])
-    return (1.0 if worse else 0.0), float(perf["value"]), edge, "<" if higher else ">", (
-        f"{kind}{perf.get('metric', 'performance')} {_num(float(perf['value']))} "
-        f"{'below' if higher else 'above'} its reference band [{_num(float(band['lower']))}, "
-        f"{_num(float(band['upper']))}] (baseline {_num(perf.get('baseline'))})")
+    return (1.0 if worse else 0.0), float(perf.value), edge, "<" if higher else ">", (
+        f"{kind}{perf.metric} {_num(float(perf.value))} "
+        f"{'below' if higher else 'above'} its reference band [{_num(band.lower)}, "
+        f"{_num(band.upper)}] (baseline {_num(perf.baseline)})")
 
 
 def hours_since(t: dt.datetime, now: dt.datetime) -> float:
@@ -176,11 +173,11 @@ def _segment_findings(rules: RuleSet, rule: Rule, s: Signals, evaluated: set[str
     evaluated.add(rule.name)
     for segment in _subjects(rule, sorted(s.segment_performance)):
         perf = s.segment_performance[segment]
-        drop = relative_drop(perf)
+        drop = perf.relative_drop()
         if drop is not None and cmp(drop, rule.threshold):
             out.append(_finding(rules, rule, s.model_id, segment, drop, rule.threshold,
-                                f"{perf.get('metric', 'performance')} in segment {segment} "
-                                f"{_num(perf.get('value'))} vs its baseline {_num(perf.get('baseline'))} "
+                                f"{perf.metric} in segment {segment} "
+                                f"{_num(perf.value)} vs its baseline {_num(perf.baseline)} "
                                 f"({_num(drop * 100)}% worse)", {"segment": segment}))
     return out
 

@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-# Metrics where a lower value is better; a performance "drop" for them is an increase.
-LOWER_IS_BETTER = {"rmse", "mse", "mae", "mape", "smape", "log_loss", "logloss", "brier", "brier_score", "error"}
+from infranaut_pipelines.drift.multivariate_result import MultivariateResult
+from infranaut_pipelines.drift.performance_result import PerformanceSignal
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,12 @@ class Signals:
     latency_p95_ms: float | None = None
     error_rate: float | None = None
     sla: Any = None
-    # {"metric": "auc", "value": 0.81, "baseline": 0.9, optional "higher_is_better": bool,
-    #  optional "band": {"lower": .., "upper": .., "mean": ..}} (the reference chunks' mean +/- 3 sd)
-    performance: dict[str, Any] | None = None
-    estimated_performance: dict[str, Any] | None = None
-    # {"current_error": .., "lower": .., "upper": .., "drifted": bool} (PCA reconstruction error and its band)
-    multivariate: dict[str, Any] | None = None
+    # One metric vs its baseline (and reference band); dicts ({"metric", "value", "baseline", "band",
+    # optional "higher_is_better"}) are accepted and typed on construction.
+    performance: PerformanceSignal | None = None
+    estimated_performance: PerformanceSignal | None = None
+    # The PCA reconstruction error and its band (a stored result, or a dict of its fields).
+    multivariate: MultivariateResult | None = None
     last_drop_at: dt.datetime | None = None
     feature_importance: dict[str, float] = field(default_factory=dict)
     report_url: str | None = None
@@ -68,12 +68,19 @@ class Signals:
     # (an empty ``feature_drift`` otherwise means "not computed" and cannot resolve feature alerts).
     drift_computed: bool | None = None
     # Segments (registry `segments`): {"country=DE/amount": normalised score} for features drifted within a
-    # segment, and {"country=DE": {"metric", "value", "baseline", "band"}}; None = segments not computed.
+    # segment, and {"country=DE": PerformanceSignal}; None = segments not computed.
     segment_feature_drift: dict[str, float] | None = None
-    segment_performance: dict[str, dict[str, Any]] | None = None
+    segment_performance: dict[str, PerformanceSignal] | None = None
 
     def __post_init__(self) -> None:
         self.sla = SlaValues.of(self.sla)
+        self.performance = PerformanceSignal.of(self.performance)
+        self.estimated_performance = PerformanceSignal.of(self.estimated_performance)
+        if isinstance(self.multivariate, dict):
+            self.multivariate = MultivariateResult.from_dict(self.multivariate)
+        if self.segment_performance is not None:
+            self.segment_performance = {k: v for k, v in ((k, PerformanceSignal.of(v))
+                                                          for k, v in self.segment_performance.items()) if v}
         if isinstance(self.partition_date, dt.datetime):
             self.partition_date = self.partition_date.date()
         elif isinstance(self.partition_date, str):
@@ -84,31 +91,3 @@ class Signals:
         if self.drift_computed is not None:
             return self.drift_computed
         return bool(self.feature_drift) or self.dataset_drift_share is not None
-
-
-def higher_is_better(perf: Mapping[str, Any]) -> bool:
-    higher = perf.get("higher_is_better")
-    if higher is None:
-        higher = str(perf.get("metric", "")).lower() not in LOWER_IS_BETTER
-    return bool(higher)
-
-
-def outside_band(perf: Mapping[str, Any] | None) -> tuple[bool, float] | None:
-    """(worse than the band?, the band edge it is compared with); None when there is no value or band."""
-    if not perf or perf.get("value") is None or not perf.get("band"):
-        return None
-    band, value = perf["band"], float(perf["value"])
-    if higher_is_better(perf):
-        return value < float(band["lower"]), float(band["lower"])
-    return value > float(band["upper"]), float(band["upper"])
-
-
-def relative_drop(perf: Mapping[str, Any] | None) -> float | None:
-    """Relative degradation versus the baseline (0.1 = 10% worse), direction-aware; None if unknown."""
-    if not perf:
-        return None
-    value, baseline = perf.get("value"), perf.get("baseline")
-    if value is None or baseline is None or baseline == 0:
-        return None
-    diff = (float(baseline) - float(value)) if higher_is_better(perf) else (float(value) - float(baseline))
-    return diff / abs(float(baseline))

@@ -9,6 +9,7 @@ import polars as pl
 from infranaut_pipelines.drift import method_registry, multivariate, performance
 from infranaut_pipelines.drift.categorical import OTHER, CategoricalSummary
 from infranaut_pipelines.drift.numeric import NumericSummary
+from infranaut_pipelines.drift.performance_result import RealisedPerformance
 from infranaut_pipelines.drift.result import ColumnDrift, DriftResult
 from infranaut_pipelines.drift.scoring import choose_categorical, choose_numeric, score_categorical, score_numeric
 from infranaut_pipelines.drift.sketch import BaselineSketch, ColumnSketch
@@ -201,7 +202,7 @@ def _compare(sketch: BaselineSketch, current: pl.DataFrame | pl.LazyFrame, colum
             if "calibration" in base:
                 est = performance.estimated(base, pseries)
         except Exception as exc:  # noqa: BLE001
-            perf = {"error": f"{type(exc).__name__}: {exc}"}
+            perf = RealisedPerformance(task=base.get("task"), error=f"{type(exc).__name__}: {exc}")
     return DriftResult(
         columns=results, dataset_drift=bool(evaluated) and share >= settings.drift_share, drift_share=share,
         n_drifted=n_drifted, n_reference=sketch.n_rows, n_current=n_current,

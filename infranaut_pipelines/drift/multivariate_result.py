@@ -17,10 +17,10 @@ from infranaut_pipelines.drift.spec import STATUS_SCORED
 class MultivariateResult:
     columns: list[str]
     n_components: int
-    explained_variance: float
-    reference_error: float
-    lower: float  # the reference band of chunk-mean reconstruction errors
-    upper: float
+    explained_variance: float | None
+    reference_error: float | None
+    lower: float | None  # the reference band of chunk-mean reconstruction errors
+    upper: float | None
     current_error: float | None = None  # mean reconstruction error of the current rows; None unless scored
     drifted: bool = False
     error: str | None = None
@@ -45,4 +45,9 @@ class MultivariateResult:
         known = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in known}
         kw.setdefault("n_features", len(d.get("columns", [])))
+        # A partial record (the alert rules' view: error, band, verdict) is enough to evaluate; the fit's
+        # description is then unknown rather than invented.
+        for name, missing in (("columns", []), ("n_components", 0), ("explained_variance", None),
+                              ("reference_error", None), ("lower", None), ("upper", None)):
+            kw.setdefault(name, missing)
         return cls(**kw)

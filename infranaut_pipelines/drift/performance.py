@@ -6,6 +6,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from infranaut_pipelines.drift.performance_result import (
+    Band,
+    EstimatedPerformance,
+    MetricComparison,
+    RealisedPerformance,
+    higher_is_better,
+)
 from infranaut_pipelines.drift.summarise import numeric_values
 
 CAL_BINS = 20
@@ -101,39 +108,33 @@ def fit(pred: pl.Series, labels: pl.Series, task: str, thr: float, chunks: int) 
     return out
 
 
-_HIGHER_IS_BETTER = {"accuracy": True, "auc": True, "mae": False, "rmse": False}
-
-
-def realised(baseline: dict, pred: pl.Series, labels: pl.Series) -> dict:
+def realised(baseline: dict, pred: pl.Series, labels: pl.Series) -> RealisedPerformance:
     task, thr = baseline["task"], baseline["threshold"]
     p, y = _pairs(pred, labels, task)
-    cur = metrics(p, y, task, thr)
-    out: dict = {"task": task, "n_labelled": int(p.size), "metrics": {}, "degraded": False}
+    out = RealisedPerformance(task=task, n_labelled=int(p.size))
     if p.size == 0:
-        out["error"] = "no labelled rows in the current data"
+        out.error = "no labelled rows in the current data"
         return out
+    cur = metrics(p, y, task, thr)
     for name, ref_v in baseline["reference"].items():
-        band, cv = baseline["bands"].get(name), cur.get(name)
+        band, cv = Band.of(baseline["bands"].get(name)), cur.get(name)
         worse = False
         if band and cv is not None:
-            worse = cv < band["lower"] if _HIGHER_IS_BETTER[name] else cv > band["upper"]
-        out["metrics"][name] = {"reference": ref_v, "current": cv, "band": band, "degraded": bool(worse)}
-        out["degraded"] = out["degraded"] or bool(worse)
+            worse = cv < band.lower if higher_is_better(name) else cv > band.upper
+        out.metrics[name] = MetricComparison(reference=ref_v, current=cv, band=band, degraded=bool(worse))
+        out.degraded = out.degraded or bool(worse)
     return out
 
 
-def estimated(baseline: dict, pred: pl.Series) -> dict:
+def estimated(baseline: dict, pred: pl.Series) -> EstimatedPerformance:
     p, _, _ = numeric_values(pred)
     p = p[np.isfinite(p)]
-    band = baseline.get("estimated_band")
-    out = {"metric": "accuracy", "method": "confidence-based (CBPE-like)", "n": int(p.size),
-           "reference_actual": baseline["reference"]["accuracy"],
-           "reference_estimated": baseline["estimated_reference_accuracy"], "band": band,
-           "estimated": None, "degraded": False}
+    out = EstimatedPerformance(reference_actual=baseline["reference"]["accuracy"],
+                               reference_estimated=baseline["estimated_reference_accuracy"],
+                               band=Band.of(baseline.get("estimated_band")), n=int(p.size))
     if p.size == 0:
-        out["error"] = "no predictions in the current data"
+        out.error = "no predictions in the current data"
         return out
-    est = float(expected_accuracy(p, baseline["calibration"], baseline["threshold"]).mean())
-    out["estimated"] = est
-    out["degraded"] = bool(band is not None and est < band["lower"])
+    out.estimated = float(expected_accuracy(p, baseline["calibration"], baseline["threshold"]).mean())
+    out.degraded = bool(out.band is not None and out.estimated < out.band.lower)
     return out

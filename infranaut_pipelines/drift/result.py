@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from infranaut_pipelines.drift.multivariate_result import MultivariateResult
+from infranaut_pipelines.drift.performance_result import EstimatedPerformance, RealisedPerformance
 
 
 def json_safe(x: Any) -> Any:
@@ -53,8 +54,8 @@ class DriftResult:
     sketch_version: str
     prediction_drift: ColumnDrift | None = None
     multivariate: MultivariateResult | None = None
-    performance: dict | None = None
-    estimated_performance: dict | None = None
+    performance: RealisedPerformance | None = None
+    estimated_performance: EstimatedPerformance | None = None
     n_too_few_rows: int = 0  # feature columns not scored for lack of rows (outside the share's denominator)
     evidently_compatible: bool = False
 
@@ -76,8 +77,10 @@ class DriftResult:
             "columns": [c.to_dict() for c in self.columns],
             "prediction_drift": None if self.prediction_drift is None else self.prediction_drift.to_dict(),
             "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
-            "performance": self.performance,
-            "estimated_performance": self.estimated_performance, "n_too_few_rows": self.n_too_few_rows,
+            "performance": None if self.performance is None else self.performance.to_dict(),
+            "estimated_performance": None if self.estimated_performance is None
+            else self.estimated_performance.to_dict(),
+            "n_too_few_rows": self.n_too_few_rows,
             "evidently_compatible": self.evidently_compatible,
         })
 

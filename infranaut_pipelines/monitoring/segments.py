@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from infranaut_pipelines.drift import BaselineSketch, build_sketch, compare
+from infranaut_pipelines.drift.performance_result import PerformanceSignal
 from infranaut_pipelines.monitoring.specs import drift_columns, drift_settings
 from infranaut_pipelines.registry import ModelSpec
 from infranaut_pipelines.registry.segments import SegmentSpec
@@ -103,19 +104,23 @@ class SegmentResult:
     dataset_drift: bool | None = None
     # feature -> normalised score (>= 1 means over its threshold) for the drifted features
     drifted: dict[str, float] = field(default_factory=dict)
-    performance: dict | None = None
-    estimated_performance: dict | None = None
+    performance: PerformanceSignal | None = None
+    estimated_performance: PerformanceSignal | None = None
     # SLA within the segment (None when the day's frame has no latency/status columns)
     latency_p95_ms: float | None = None
     error_rate: float | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        for name in ("performance", "estimated_performance"):
+            signal = getattr(self, name)
+            out[name] = None if signal is None else signal.to_dict()
+        return out
 
 
 def compare_segments(spec: ModelSpec, sketches: SegmentSketches, current: pl.DataFrame,
                      labels: pl.Series | None) -> list[SegmentResult]:
-    from infranaut_pipelines.monitoring.signals import estimated_signal, normalised_score, performance_signal
+    from infranaut_pipelines.monitoring.signals import normalised_score
 
     results: list[SegmentResult] = []
     for seg in spec.segments:
@@ -136,8 +141,9 @@ def compare_segments(spec: ModelSpec, sketches: SegmentSketches, current: pl.Dat
                 for c in result.columns:
                     if c.drifted and c.role == "feature":
                         base.drifted[c.name] = normalised_score(c.method, c.score, c.threshold) or 1.0
-                base.performance = performance_signal(result.performance, spec.task)
-                base.estimated_performance = estimated_signal(result.estimated_performance)
+                base.performance = None if result.performance is None else result.performance.signal(spec.task)
+                base.estimated_performance = (None if result.estimated_performance is None
+                                              else result.estimated_performance.signal())
             results.append(base)
     return sorted(results, key=lambda r: (r.status != "scored", -(r.drift_share or 0.0), -len(r.drifted), r.segment))
 
@@ -171,8 +177,9 @@ def segment_rows(results: list[SegmentResult], model_id: str, day) -> pl.DataFra
         "drift_share": [r.drift_share for r in results],
         "dataset_drift": [r.dataset_drift for r in results],
         "drifted_json": [json.dumps(r.drifted, sort_keys=True) for r in results],
-        "performance_json": [json.dumps(r.performance) if r.performance else None for r in results],
-        "estimated_json": [json.dumps(r.estimated_performance) if r.estimated_performance else None for r in results],
+        "performance_json": [json.dumps(r.performance.to_dict()) if r.performance else None for r in results],
+        "estimated_json": [json.dumps(r.estimated_performance.to_dict()) if r.estimated_performance else None
+                           for r in results],
         "latency_p95_ms": [r.latency_p95_ms for r in results],
         "error_rate": [r.error_rate for r in results],
     }, schema_overrides={"drift_share": pl.Float64, "dataset_drift": pl.Boolean, "performance_json": pl.Utf8,

@@ -12,6 +12,8 @@ from typing import Any
 
 from infranaut_pipelines.alerting import Signals
 from infranaut_pipelines.drift.method_registry import lower_is_drift
+from infranaut_pipelines.drift.multivariate_result import MultivariateResult
+from infranaut_pipelines.drift.performance_result import EstimatedPerformance, PerformanceSignal, RealisedPerformance
 from infranaut_pipelines.registry import ModelSpec
 from infranaut_pipelines.warehouse import Warehouse
 
@@ -77,9 +79,9 @@ def build_signals(
         quality = json.loads(validation["quality_metrics"] or "{}").get("quality_score")
 
     seg_drift, seg_perf = _segments(wh, p, where) if spec.segments and summary is not None else (None, None)
-    perf = json.loads(summary["performance"]) if summary and summary.get("performance") else None
-    est = json.loads(summary["estimated_performance"]) if summary and summary.get("estimated_performance") else None
-    mv = json.loads(summary["multivariate"]) if summary and summary.get("multivariate") else None
+    perf = RealisedPerformance.from_dict(_json(summary, "performance"))
+    est = EstimatedPerformance.from_dict(_json(summary, "estimated_performance"))
+    mv = _json(summary, "multivariate")
     return Signals(
         model_id=spec.id,
         partition_date=day,
@@ -96,9 +98,9 @@ def build_signals(
         latency_p95_ms=daily["latency_p95_ms"] if daily else None,
         error_rate=daily["error_rate"] if daily else None,
         sla=spec.sla,
-        performance=performance_signal(perf, spec.task),
-        estimated_performance=estimated_signal(est),
-        multivariate=None if not mv or mv.get("error") else mv,
+        performance=None if perf is None else perf.signal(spec.task),
+        estimated_performance=None if est is None else est.signal(),
+        multivariate=None if not mv or mv.get("error") else MultivariateResult.from_dict(mv),
         feature_importance=importance or {},
         report_url=report_url,
         run_url=run_url,
@@ -109,10 +111,14 @@ def build_signals(
     )
 
 
-def _segments(wh: Warehouse, p: dict[str, Any], where: str) -> tuple[dict[str, float], dict[str, dict[str, Any]]]:
+def _json(row: dict[str, Any] | None, column: str) -> Any:
+    return json.loads(row[column]) if row and row.get(column) else None
+
+
+def _segments(wh: Warehouse, p: dict[str, Any], where: str) -> tuple[dict[str, float], dict[str, PerformanceSignal]]:
     """What the drift report stored per segment; only scored segments count (too small / no reference do not)."""
     drift: dict[str, float] = {}
-    perf: dict[str, dict[str, Any]] = {}
+    perf: dict[str, PerformanceSignal] = {}
     if not wh.table_exists("segment_results"):
         return drift, perf
     rows = wh.query(f"SELECT segment, status, drifted_json, performance_json FROM segment_results {where}", p)
@@ -121,27 +127,7 @@ def _segments(wh: Warehouse, p: dict[str, Any], where: str) -> tuple[dict[str, f
             continue
         for feature, score in json.loads(r["drifted_json"] or "{}").items():
             drift[f"{r['segment']}/{feature}"] = float(score)
-        if r["performance_json"]:
-            perf[r["segment"]] = json.loads(r["performance_json"])
+        signal = PerformanceSignal.of(_json(r, "performance_json"))
+        if signal is not None:
+            perf[r["segment"]] = signal
     return drift, perf
-
-
-PRIMARY_METRIC = {"binary_classification": "auc", "multiclass_classification": "accuracy", "regression": "mae"}
-
-
-def performance_signal(perf: dict[str, Any] | None, task: str) -> dict[str, Any] | None:
-    """The engine's realised-performance dict -> {"metric", "value", "baseline"} on the task's main metric."""
-    if not perf or perf.get("error"):
-        return None
-    name = PRIMARY_METRIC[task]
-    m = (perf.get("metrics") or {}).get(name)
-    if not m or m.get("current") is None or m.get("reference") is None:
-        return None
-    return {"metric": name, "value": m["current"], "baseline": m["reference"], "band": m.get("band")}
-
-
-def estimated_signal(est: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not est or est.get("error") or est.get("estimated") is None or est.get("reference_estimated") is None:
-        return None
-    return {"metric": "accuracy", "value": est["estimated"], "baseline": est["reference_estimated"],
-            "band": est.get("band")}

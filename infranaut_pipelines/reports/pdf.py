@@ -97,7 +97,6 @@ class _Doc(FPDF):
 def daily_pdf(result: DriftResult, title: str, context: Mapping[str, Any] | None = None) -> bytes:
     """Summary, checks, columns, charts: one section per page."""
     context = json_safe(dict(context or {}))
-    d = result.to_dict()
     doc = _Doc(title)
     doc.section(title)
     doc.pairs(context)
@@ -111,24 +110,24 @@ def daily_pdf(result: DriftResult, title: str, context: Mapping[str, Any] | None
     doc.line_text(f"Reference rows {result.n_reference}, current rows {result.n_current}")
 
     doc.section("Checks")
-    mv = d.get("multivariate")
+    mv = result.multivariate
     doc.line_text("Multivariate drift", bold=True)
-    doc.line_text("not computed" if not mv else mv.get("error") or (
-        f"PCA reconstruction error: current {_fmt(mv.get('current_error'))}, band [{_fmt(mv.get('lower'))}, "
-        f"{_fmt(mv.get('upper'))}] -> {'drift' if mv.get('drifted') else 'no drift'}"))
-    est = d.get("estimated_performance")
+    doc.line_text("not computed" if mv is None else mv.error or (
+        f"PCA reconstruction error: current {_fmt(mv.current_error)}, band [{_fmt(mv.lower)}, "
+        f"{_fmt(mv.upper)}] -> {'drift' if mv.drifted else 'no drift'}"))
+    est = result.estimated_performance
     doc.line_text("Estimated accuracy (before labels)", bold=True)
-    doc.line_text("not computed" if not est else est.get("error") or (
-        f"{est.get('method')}: estimated {_fmt(est.get('estimated'))}, reference "
-        f"{_fmt(est.get('reference_actual'))} -> {'degraded' if est.get('degraded') else 'ok'}"))
-    perf = d.get("performance")
+    doc.line_text("not computed" if est is None else est.error or (
+        f"{est.method}: estimated {_fmt(est.estimated)}, reference "
+        f"{_fmt(est.reference_actual)} -> {'degraded' if est.degraded else 'ok'}"))
+    perf = result.performance
     doc.line_text("Performance (labelled rows)", bold=True)
-    if perf and perf.get("metrics"):
+    if perf is not None and perf.metrics:
         doc.grid(["metric", "reference", "current", "degraded"],
-                 [[k, m.get("reference"), m.get("current"), m.get("degraded")] for k, m in perf["metrics"].items()],
+                 [[k, m.reference, m.current, m.degraded] for k, m in perf.metrics.items()],
                  (50, 40, 40, 30))
     else:
-        doc.line_text((perf or {}).get("error") or "no labels for this day")
+        doc.line_text((perf.error if perf is not None else None) or "no labels for this day")
 
     doc.section("Columns")
     rows = []

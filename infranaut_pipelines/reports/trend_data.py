@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from infranaut_pipelines.drift.method_registry import lower_is_drift
+from infranaut_pipelines.drift.performance_result import PRIMARY_METRIC, EstimatedPerformance, RealisedPerformance
 from infranaut_pipelines.warehouse import Warehouse
 
 
@@ -58,7 +59,6 @@ class TrendDay:
         return d
 
 
-PRIMARY_METRIC = {"binary_classification": "auc", "multiclass_classification": "accuracy", "regression": "mae"}
 
 
 def window(end: dt.date, n_days: int) -> list[dt.date]:
@@ -100,17 +100,16 @@ def load_trend(wh: Warehouse, model_id: str, task: str, end: dt.date, n_days: in
         mv = _json(r.get("multivariate"))
         if mv and not mv.get("error"):
             t.mv_error, t.mv_lower, t.mv_upper = mv.get("current_error"), mv.get("lower"), mv.get("upper")
-        est = _json(r.get("estimated_performance"))
-        if est and not est.get("error"):
-            band = est.get("band") or {}
-            t.estimated, t.estimated_lower, t.estimated_upper = est.get("estimated"), band.get("lower"), band.get("upper")
-        perf = _json(r.get("performance"))
+        est = EstimatedPerformance.from_dict(_json(r.get("estimated_performance")))
+        if est is not None and not est.error:
+            t.estimated = est.estimated
+            t.estimated_lower, t.estimated_upper = (est.band.lower, est.band.upper) if est.band else (None, None)
+        perf = RealisedPerformance.from_dict(_json(r.get("performance")))
         metric = PRIMARY_METRIC.get(task)
-        m = ((perf or {}).get("metrics") or {}).get(metric) if perf and not perf.get("error") else None
+        m = perf.metrics.get(metric) if perf is not None and metric and not perf.error else None
         if m:
-            band = m.get("band") or {}
-            t.realised_metric, t.realised = metric, m.get("current")
-            t.realised_lower, t.realised_upper = band.get("lower"), band.get("upper")
+            t.realised_metric, t.realised = metric, m.current
+            t.realised_lower, t.realised_upper = (m.band.lower, m.band.upper) if m.band else (None, None)
     cols = "partition_date, column_name, role, method, score, threshold, drifted"
     for r in _rows(wh, "drift_results", cols, model_id, days):
         t = out.get(_as_date(r["partition_date"]))

@@ -58,10 +58,10 @@ def test_prediction_multivariate_and_performance() -> None:
     assert res.prediction_drift.role == "prediction" and len(res.features) == 3
     assert not any(c.drifted for c in res.features)
     assert res.multivariate.drifted and res.multivariate.current_error > res.multivariate.upper
-    assert res.performance["degraded"] and res.performance["metrics"]["accuracy"]["degraded"]
+    assert res.performance.degraded and res.performance.metrics["accuracy"].degraded
     est = res.estimated_performance
-    assert est["estimated"] == pytest.approx(est["reference_estimated"], abs=0.02)
-    assert est["reference_estimated"] == pytest.approx(est["reference_actual"], abs=0.02)
+    assert est.estimated == pytest.approx(est.reference_estimated, abs=0.02)
+    assert est.reference_estimated == pytest.approx(est.reference_actual, abs=0.02)
     json.dumps(res.to_dict(), allow_nan=False)
 
 
