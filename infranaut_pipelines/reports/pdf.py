@@ -99,7 +99,7 @@ def daily_pdf(result: DriftResult, title: str, context: Mapping[str, Any] | None
     context = json_safe(dict(context or {}))
     doc = _Doc(title)
     doc.section(title)
-    doc.pairs(context)
+    doc.pairs({k: v for k, v in context.items() if k not in _SEGMENT_KEYS})
     partial = (not result.dataset_drift) and result.n_drifted > 0
     verdict = "YES" if result.dataset_drift else ("partial" if partial else "no")
     doc.ln(2)
@@ -129,6 +129,9 @@ def daily_pdf(result: DriftResult, title: str, context: Mapping[str, Any] | None
     else:
         doc.line_text((perf.error if perf is not None else None) or "no labels for this day")
 
+    if "segments" in context:
+        _segments(doc, context)
+
     doc.section("Columns")
     rows = []
     for c in result.columns:
@@ -147,6 +150,31 @@ def daily_pdf(result: DriftResult, title: str, context: Mapping[str, Any] | None
             doc.line_text(f"{c.name}{' - drifted' if c.drifted else ''}", bold=True)
             doc.svg(chart, width_mm=120)
     return bytes(doc.output())
+
+
+# The report context's per-segment results: a section of their own, as in the HTML report, not context lines.
+_SEGMENT_KEYS = ("segments", "segments_left_out", "segments_note")
+
+
+def _segments(doc: _Doc, context: Mapping[str, Any]) -> None:
+    doc.section("Segments")
+    if context.get("segments_note"):
+        doc.line_text(str(context["segments_note"]))
+    doc.line_text("Each segment against the same segment of the baseline, worst first. Too small: fewer rows than "
+                  "the segment's minimum that day (not scored). No reference: a value the baseline did not have.")
+    for column, n in (context.get("segments_left_out") or {}).items():
+        if n:
+            doc.line_text(f"{n} value(s) of {column} beyond max_values not monitored.")
+    rows = []
+    for seg in context.get("segments") or []:
+        perf, est = seg.get("performance"), seg.get("estimated_performance")
+        shown = [f"{p['metric']} {_fmt(p.get('value'))} vs {_fmt(p.get('baseline'))}" for p in (perf,) if p]
+        shown += [f"estimated {_fmt(p.get('value'))} vs {_fmt(p.get('baseline'))}" for p in (est,) if p]
+        rows.append([seg.get("segment"), seg.get("rows"), seg.get("status"), seg.get("drift_share"),
+                     ", ".join(f"{f} ({_fmt(x)})" for f, x in (seg.get("drifted") or {}).items()),
+                     "; ".join(shown), f"{_fmt(seg.get('latency_p95_ms'))} / {_fmt(seg.get('error_rate'))}"])
+    doc.grid(["segment", "rows", "status", "drift share", "drifted features (x threshold)", "performance",
+              "p95 ms / error rate"], rows, (34, 14, 20, 16, 42, 36, 24))
 
 
 def trend_pdf(days: Sequence[TrendDay], ctx: TrendContext) -> bytes:

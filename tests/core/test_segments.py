@@ -143,3 +143,21 @@ def test_report_shows_segments_worst_first_and_escapes_values() -> None:
                                     "segments_left_out": {"plan": 0}})
     assert 'id="segments"' in html and "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert html.index("plan=&lt;script&gt;") < html.index("plan=basic")
+
+
+def test_pdf_has_a_segments_page_and_keeps_them_off_the_summary() -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from infranaut_pipelines.reports.pdf import daily_pdf
+
+    spec, whole, _, results = _results(_frame(20000, 2, pro_shift=3.0))
+    context = {"model_id": spec.id, "segments": [r.to_dict() for r in results], "segments_left_out": {"plan": 2}}
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(daily_pdf(whole, "t", context))).pages]
+    segments = next(p for p in pages if p.startswith("Segments"))
+    assert "2 value(s) of plan beyond max_values" in segments.replace("\n", " ")
+    flat = segments.replace("\n", " ")
+    assert flat.index("plan=pro") < flat.index("plan=basic")  # worst first, as in the HTML
+    assert "monthly_spend" in flat  # the feature that drifted within plan=pro
+    assert "plan=basic" not in pages[0] and "segments:" not in pages[0]  # not dumped as a context line
