@@ -54,7 +54,8 @@ def build_definitions() -> dg.Definitions:
         sensors=[
             landing_sensor.build_landing_sensor(),
             baseline_sensor.baseline_sensor,
-            run_failure.slack_on_run_failure,
+            run_failure.alert_on_run_failure,
+            run_failure.resolve_run_failure_alerts,
             freshness.freshness_sensor,
         ],
         resources=build_resources(),

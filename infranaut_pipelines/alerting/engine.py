@@ -170,6 +170,8 @@ def record_evaluation(store: AlertStore, rules: RuleSet, model_id: str, partitio
         for fp, st in states.items():
             if fp in seen or st["status"] not in ("open", "suppressed"):
                 continue
+            if evaluation.subjects is not None and st["subject"] not in evaluation.subjects:
+                continue  # the evaluation spoke for other subjects only
             if st["rule"] not in evaluation.evaluated_rules and (st["rule"] in active_rules or source != "partition"):
                 continue  # not measured this time: unknown, not fine
             if source == "partition" and st["last_partition"] and st["last_partition"] > partition_date:

@@ -16,10 +16,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from infranaut_pipelines.alerting.rules import BAND_METRICS, METRICS, Rule, RuleSet
+from infranaut_pipelines.alerting.rules import BAND_METRICS, METRICS, RUN_METRICS, Rule, RuleSet
 from infranaut_pipelines.alerting.signals import Signals
 
 _OPS = {">": op.gt, ">=": op.ge, "<": op.lt, "<=": op.le, "==": op.eq, "!=": op.ne}
+
+
+def meets(rule: Rule, value: float) -> bool:
+    """Whether ``value`` fires ``rule`` (its operator against its numeric threshold)."""
+    return rule.threshold != "sla" and _OPS[rule.operator](value, rule.threshold)
 
 
 def fingerprint(model_id: str, rule: str, subject: str = "") -> str:
@@ -54,6 +59,9 @@ class Evaluation:
     findings: list[Finding]
     # Rules whose metric was measured in this partition: only their open alerts may be resolved.
     evaluated_rules: frozenset[str]
+    # When set, only open alerts on these subjects may be resolved (a run's outcome speaks for its own job and
+    # day, not for every failure of the model).
+    subjects: frozenset[str] | None = None
 
 
 def _num(v: float | None) -> str:
@@ -101,6 +109,8 @@ def _scalar(rule: Rule, s: Signals) -> tuple[float | None, float, str]:
         return drop, thr, (
             f"{kind}{perf.metric} {_num(perf.value)} vs baseline {_num(perf.baseline)} ({_num(drop * 100)}% worse)"
         )
+    if m in RUN_METRICS:
+        return None, thr, ""  # evaluated by the run-status sensors (alerting/runs.py), not per partition
     if m == "hours_since_last_drop":
         if s.last_drop_at is None:
             return None, thr, ""

@@ -45,6 +45,8 @@ METRICS: dict[str, tuple[str, bool]] = {
     "estimated_performance_below_band": ("1 when the label-free estimate is below its reference band", False),
     "multivariate_drift": ("1 when the PCA reconstruction error is outside its reference band", False),
     "hours_since_last_drop": ("hours since the last prediction drop arrived", False),
+    "run_failed": ("1 when a run of the model's pipeline failed (subject: job and day); cleared by that job's next "
+                   "successful run for the day", True),
     # Segments (registry `segments`); subjects are "column=value/feature" and "column=value".
     "segment_feature_drift": ("normalised drift score of a feature within one segment (>= 1: over its threshold)",
                               True),
@@ -55,6 +57,7 @@ SLA_METRICS = {"latency_p95_ms", "error_rate"}
 # Flags whose finding shows the measured value against the band it left, not the flag itself.
 BAND_METRICS = {"performance_below_band", "estimated_performance_below_band", "multivariate_drift"}
 FRESHNESS_METRICS = {"hours_since_last_drop"}
+RUN_METRICS = {"run_failed"}
 
 
 class _Strict(BaseModel):

@@ -89,7 +89,7 @@ alert_evaluations = sa.Table(
     "alert_evaluations", metadata,
     sa.Column("model_id", sa.String(64), primary_key=True),
     sa.Column("partition_date", sa.Date, primary_key=True),
-    sa.Column("source", sa.String(16), primary_key=True),  # partition | sensor
+    sa.Column("source", sa.String(16), primary_key=True),  # partition | sensor | run
     sa.Column("evaluated_at", sa.DateTime, nullable=False),
     sa.Column("findings", sa.Integer, nullable=False),
     sa.Column("historic", sa.Boolean, nullable=False),

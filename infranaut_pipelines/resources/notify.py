@@ -30,6 +30,7 @@ from infranaut_pipelines.alerting import (
     record_evaluation,
 )
 from infranaut_pipelines.alerting.channels import build_senders, channel_problems
+from infranaut_pipelines.alerting.runs import run_findings
 from infranaut_pipelines.notify import SlackSender
 from infranaut_pipelines.notify.slack import validate_token, validate_webhook_url
 from infranaut_pipelines.registry import Registry, load_registry
@@ -150,6 +151,23 @@ class NotifierResource(dg.ConfigurableResource):
             for model_id, evaluation in freshness_findings(last_drop_at, now, rules, models=judged).items()
         ]
         return summaries, self._deliver(store, log)
+
+    def record_run(
+        self, warehouse: Warehouse, registry: Registry, model_id: str, job: str, day: dt.date | None,
+        failed: bool, error: str, now: dt.datetime, log: Any, run_url: str | None = None,
+    ) -> tuple[EvaluationSummary, DeliverySummary | None]:
+        """A run's outcome through the ``run_failed`` rules: a failure fires (every route of the model, like any
+        alert), the next success of the same job for the same day resolves it."""
+        store, rules = AlertStore(warehouse), self.rules(registry)
+        evaluation = run_findings(rules, model_id, job, day, failed, error)
+        if not failed and not any(s["status"] in ("open", "suppressed") and s["subject"] in (evaluation.subjects or ())
+                                  and s["rule"] in evaluation.evaluated_rules for s in store.states(model_id)):
+            # Nothing to resolve: a success writes nothing (most runs succeed; the warehouse has one writer).
+            return EvaluationSummary(model_id, day or now.date()), None
+        signals = Signals(model_id=model_id, partition_date=day or now.date(), now=now, run_url=run_url)
+        summary = record_evaluation(store, rules, model_id, day or now.date(), evaluation, now, signals=signals,
+                                    source="run")
+        return summary, self._deliver(store, log)
 
     def _deliver(self, store: AlertStore, log: Any) -> DeliverySummary | None:
         senders = self.senders()

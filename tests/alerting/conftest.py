@@ -12,7 +12,12 @@ import sqlalchemy as sa
 from infranaut_pipelines.alerting import AlertStore, RuleSet, Signals, load_rules
 from infranaut_pipelines.registry import Registry, load_registry
 from infranaut_pipelines.warehouse import Warehouse
+from tests.alerting.own_channels import RULES_YAML
+from tests.pagerduty_server import ROUTING_KEY, pagerduty_server  # noqa: F401 - re-exported fixture
 from tests.slack_server import slack_server  # noqa: F401 - re-exported fixture
+from tests.smtp_server import smtp_cert, smtp_server  # noqa: F401 - re-exported fixtures
+from tests.support.own_model import REGISTRY_YAML
+from tests.webhook_server import WEBHOOK_SECRET, webhook_server  # noqa: F401 - re-exported fixture
 
 NOW = dt.datetime(2026, 11, 5, 6, 0, tzinfo=dt.timezone.utc)
 
@@ -67,3 +72,23 @@ def signals(day: int = 5, model_id: str = "fraud_detector", **kw) -> Signals:
     )
     base.update(kw)
     return Signals(**base)
+
+
+@pytest.fixture
+def channel_env(tmp_path, monkeypatch, pagerduty_server, smtp_server, webhook_server):
+    """The own model and rules, every channel configured against the local servers (Slack not)."""
+    (tmp_path / "models.yaml").write_text(REGISTRY_YAML)
+    (tmp_path / "rules.yaml").write_text(RULES_YAML)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "INFRANAUT_ALERT_EMAIL_TO"):
+        monkeypatch.delenv(name, raising=False)
+    env = {
+        "INFRANAUT_REGISTRY": str(tmp_path / "models.yaml"), "INFRANAUT_ALERT_RULES": str(tmp_path / "rules.yaml"),
+        "INFRANAUT_PAGERDUTY_ROUTING_KEY": ROUTING_KEY, "INFRANAUT_PAGERDUTY_EVENTS_URL": pagerduty_server.events_url,
+        "INFRANAUT_SMTP_HOST": "127.0.0.1", "INFRANAUT_SMTP_PORT": str(smtp_server.port),
+        "INFRANAUT_SMTP_USER": smtp_server.user, "INFRANAUT_SMTP_PASSWORD": smtp_server.password,
+        "INFRANAUT_SMTP_CA_FILE": smtp_server.ca_file, "INFRANAUT_ALERT_EMAIL_FROM": "infranaut@acme.test",
+        "INFRANAUT_ALERT_WEBHOOK_URL": webhook_server.url + "/hook", "INFRANAUT_ALERT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path

@@ -10,30 +10,10 @@ import pytest
 from infranaut_pipelines.registry import load_registry
 from infranaut_pipelines.resources.notify import NotifierResource
 from infranaut_pipelines.warehouse import Warehouse
-from tests.alerting.own_channels import RULES_YAML, own_signals
+from tests.alerting.own_channels import own_signals
 from tests.pagerduty_server import ROUTING_KEY, pagerduty_server  # noqa: F401 - fixture
 from tests.smtp_server import smtp_cert, smtp_server  # noqa: F401 - fixtures
-from tests.support.own_model import REGISTRY_YAML
 from tests.webhook_server import WEBHOOK_SECRET, webhook_server  # noqa: F401 - fixture
-
-
-@pytest.fixture
-def channel_env(tmp_path, monkeypatch, pagerduty_server, smtp_server, webhook_server):
-    (tmp_path / "models.yaml").write_text(REGISTRY_YAML)
-    (tmp_path / "rules.yaml").write_text(RULES_YAML)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "INFRANAUT_ALERT_EMAIL_TO"):
-        monkeypatch.delenv(name, raising=False)
-    env = {
-        "INFRANAUT_REGISTRY": str(tmp_path / "models.yaml"), "INFRANAUT_ALERT_RULES": str(tmp_path / "rules.yaml"),
-        "INFRANAUT_PAGERDUTY_ROUTING_KEY": ROUTING_KEY, "INFRANAUT_PAGERDUTY_EVENTS_URL": pagerduty_server.events_url,
-        "INFRANAUT_SMTP_HOST": "127.0.0.1", "INFRANAUT_SMTP_PORT": str(smtp_server.port),
-        "INFRANAUT_SMTP_USER": smtp_server.user, "INFRANAUT_SMTP_PASSWORD": smtp_server.password,
-        "INFRANAUT_SMTP_CA_FILE": smtp_server.ca_file, "INFRANAUT_ALERT_EMAIL_FROM": "infranaut@acme.test",
-        "INFRANAUT_ALERT_WEBHOOK_URL": webhook_server.url + "/hook", "INFRANAUT_ALERT_WEBHOOK_SECRET": WEBHOOK_SECRET,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return tmp_path
 
 
 def test_resource_from_env_pages_mails_and_posts_and_keeps_slack_rows(channel_env, pagerduty_server, smtp_server,

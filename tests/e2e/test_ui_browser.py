@@ -204,9 +204,9 @@ def test_schedules_and_sensors_are_listed(webserver: Webserver) -> None:
     sensors = {s["name"]: s for r in repos["nodes"] for s in r["sensors"]}
     assert "nightly_drift_schedule" in schedules, sorted(schedules)
     assert schedules["nightly_drift_schedule"]["scheduleState"]["status"] == "RUNNING"
-    assert {"landing_sensor", "slack_on_run_failure"} <= set(sensors), sorted(sensors)
-    assert sensors["slack_on_run_failure"]["sensorType"] == "RUN_STATUS"
-    assert sensors["slack_on_run_failure"]["sensorState"]["status"] == "RUNNING"
+    assert {"landing_sensor", "alert_on_run_failure"} <= set(sensors), sorted(sensors)
+    assert sensors["alert_on_run_failure"]["sensorType"] == "RUN_STATUS"
+    assert sensors["alert_on_run_failure"]["sensorState"]["status"] == "RUNNING"
     assert sensors["landing_sensor"]["sensorState"]["status"] in ("RUNNING", "STOPPED")
 
 
