@@ -28,6 +28,7 @@ from infranaut_pipelines.validation import (
     validate_labels,
 )
 from infranaut_pipelines.warehouse.inference_log import (
+    ensure_log_tables,
     inference_log_frame,
     label_log_frame,
 )
@@ -186,6 +187,7 @@ def validate_labels_asset(
     day, model_id = split_partition_key(context)
     spec = settings.registry().model(model_id)
     valid, quarantine, metrics = validate_labels(raw_labels, spec)
+    ensure_log_tables(warehouse.get_warehouse(), spec)  # labels may come before the first predictions
     warehouse.get_warehouse().replace_partition(
         "label_log", label_log_frame(valid, spec, model_id, day), {"model_id": model_id, "partition_date": day}
     )

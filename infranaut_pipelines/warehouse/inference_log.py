@@ -11,6 +11,7 @@ import datetime as dt
 import polars as pl
 
 from infranaut_pipelines.registry import ModelSpec, Registry
+from infranaut_pipelines.warehouse.database import Warehouse
 
 
 def inference_log_frame(valid: pl.DataFrame, spec: ModelSpec, day: dt.date) -> pl.DataFrame:
@@ -54,6 +55,26 @@ def label_log_frame(labels: pl.DataFrame, spec: ModelSpec, model_id: str, day: d
         klass.alias("label_class"),
         pl.col(spec.label.timestamp_column).alias("label_timestamp"),
     )
+
+
+def ensure_log_tables(wh: Warehouse, spec: ModelSpec) -> None:
+    """Create ``inference_log`` and ``label_log`` (empty, in their final shape) if they do not exist yet.
+
+    The dbt models join the two; a deployment whose very first drop is labels (ground truth backfilled before
+    the serving logs) would otherwise fail in dbt on the missing table. The labels then wait in ``label_log``
+    and are joined when that day's predictions arrive.
+    """
+    prediction = pl.Utf8 if spec.task == "multiclass_classification" else pl.Float64
+    no_inferences = pl.DataFrame(schema={
+        "model_id": pl.Utf8, "prediction_id": pl.Utf8, "model_version": pl.Utf8,
+        "timestamp": pl.Datetime("us", "UTC"), "latency_ms": pl.Float64, "status": pl.Utf8,
+        spec.prediction.column: prediction})
+    label = pl.Utf8 if spec.task == "multiclass_classification" else pl.Float64
+    no_labels = pl.DataFrame(schema={"prediction_id": pl.Utf8, spec.label.column: label,
+                                     spec.label.timestamp_column: pl.Datetime("us", "UTC")})
+    day = dt.date(1970, 1, 1)  # any: the frames are empty, only their schema is used
+    wh.ensure_table("inference_log", inference_log_frame(no_inferences, spec, day).schema)
+    wh.ensure_table("label_log", label_log_frame(no_labels, spec, spec.id, day).schema)
 
 
 def model_registry_frame(registry: Registry) -> pl.DataFrame:
