@@ -19,7 +19,7 @@ import polars as pl
 
 from infranaut_pipelines.drift import multivariate, performance
 from infranaut_pipelines.drift.categorical import CategoricalSummary
-from infranaut_pipelines.drift.numeric import VALUE_COUNTS_MAX, NumericSummary, make_edges
+from infranaut_pipelines.drift.numeric import VALUE_COUNTS_MAX, NumericSummary, make_edges, n_distinct
 from infranaut_pipelines.drift.scoring import CATEGORICAL_METHODS, NUMERIC_METHODS, score_categorical, score_numeric
 from infranaut_pipelines.drift.spec import ColumnSpec, DriftSettings
 from infranaut_pipelines.drift.summarise import numeric_values, one_blas_thread, submit
@@ -140,7 +140,7 @@ def _numeric_column(spec: ColumnSpec, s: pl.Series, settings: DriftSettings) -> 
     summ.n_null, summ.n_unparsed, summ.n_inf = n_null + unparsed, unparsed, n_inf
     summ.n_nan = int((~finite).sum()) - n_inf - n_null - unparsed
     col.numeric, col.exact = summ, exact
-    col.n_unique = int(np.count_nonzero(np.diff(xs)) + 1)
+    col.n_unique = len(edges) if exact else n_distinct(xs)
     if settings.learned_thresholds:
         per: dict[str, list] = {mth: [] for mth in NUMERIC_METHODS}
         for piece in np.array_split(arr, settings.chunks):
