@@ -26,8 +26,13 @@ TOP_CATEGORIES = 20  # one-hot columns per categorical feature, plus one for "ot
 def _encoding(reference: pl.DataFrame, numeric: list[str], categorical: list[str]) -> list[dict]:
     enc = [{"name": c, "kind": "numeric"} for c in numeric]
     for c in categorical:
-        vc = reference.get_column(c).cast(pl.String).fill_null(NULL).value_counts()
-        pairs = sorted(zip(vc.to_series(0).to_list(), vc.to_series(1).to_list()), key=lambda kv: (-kv[1], kv[0]))
+        # value_counts counts nulls as a value of their own: no filled copy of the column needed
+        vc = reference.get_column(c).cast(pl.String).value_counts()
+        counts: dict[str, int] = {}
+        for k, n in zip(vc.to_series(0).to_list(), vc.to_series(1).to_list()):
+            key = NULL if k is None else k
+            counts[key] = counts.get(key, 0) + n
+        pairs = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         enc.append({"name": c, "kind": "categorical", "categories": [k for k, _ in pairs[:TOP_CATEGORIES]]})
     return enc
 
@@ -56,6 +61,41 @@ def _blocked_errors(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std:
                     comps: np.ndarray) -> np.ndarray:
     proj = Projector(enc, mean, std, comps)
     return _parallel_errors(proj, encode_inputs(frame, enc, mean), frame.height)
+
+
+def _covariance(inputs: Inputs, enc: list[dict], mean: np.ndarray, std: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Sample covariance of the standardised encoding over ``rows``, from sums by kind of block instead of
+    the (rows x encoded width) matrix: numeric x numeric is one small product; numeric x one-hot is the
+    numeric column's sum per category (a weighted bincount); one-hot x one-hot is a contingency table,
+    diagonal within a column. The same numbers as the dense computation, ~10x less work. Numeric columns
+    are centred on the reference mean first, so the raw second moments lose nothing to cancellation."""
+    xs, cs = inputs
+    n, d = rows.size, mean.size
+    num_off, cat_off = [], []
+    off = 0
+    for e in enc:
+        (num_off if e["kind"] == "numeric" else cat_off).append((off, width(e)))
+        off += width(e)
+    gram, total = np.zeros((d, d)), np.zeros(d)
+    x = np.empty((len(xs), n))  # column-major: each column contiguous for the bincounts below
+    for j, (col, (o, _)) in enumerate(zip(xs, num_off)):
+        np.subtract(col[rows], mean[o], out=x[j])
+    ni = np.array([o for o, _ in num_off], dtype=np.int64)
+    gram[np.ix_(ni, ni)] = x @ x.T
+    total[ni] = x.sum(axis=1)
+    codes_s = [c[rows] for c in cs]
+    for g, (o, w) in enumerate(cat_off):
+        cnt = np.bincount(codes_s[g], minlength=w).astype(float)
+        total[o:o + w] = cnt
+        gram[o:o + w, o:o + w] = np.diag(cnt)
+        for j, (o2, _) in enumerate(num_off):
+            gram[o:o + w, o2] = gram[o2, o:o + w] = np.bincount(codes_s[g], weights=x[j], minlength=w)
+        for h in range(g + 1, len(cat_off)):
+            o2, w2 = cat_off[h]
+            t = np.bincount(codes_s[g] * w2 + codes_s[h], minlength=w * w2).reshape(w, w2)
+            gram[o:o + w, o2:o2 + w2] = t
+            gram[o2:o2 + w2, o:o + w] = t.T
+    return (gram - np.outer(total, total) / n) / n / np.outer(std, std)
 
 
 def fit(reference: pl.DataFrame, numeric: list[str], chunks: int, categorical: list[str] | None = None) -> dict | None:
@@ -92,15 +132,7 @@ def fit(reference: pl.DataFrame, numeric: list[str], chunks: int, categorical: l
     rng = np.random.default_rng(0)
     n = reference.height
     sample = np.arange(n) if n <= FIT_ROWS else np.sort(rng.choice(n, FIT_ROWS, replace=False))
-    # PCA from the covariance, accumulated in blocks: the same subspace as an SVD of the centred
-    # sample, without holding the sample's encoded matrix at once
-    gram, total = np.zeros((d, d)), np.zeros(d)
-    for o in range(0, sample.size, BLOCK_ROWS):
-        z = dense(inputs, enc, mean, std, sample[o:o + BLOCK_ROWS])
-        gram += z.T @ z
-        total += z.sum(axis=0)
-    n = sample.size
-    cov = (gram - np.outer(total, total) / n) / n
+    cov = _covariance(inputs, enc, mean, std, sample)
     eigval, eigvec = np.linalg.eigh(cov)
     order = np.argsort(eigval)[::-1]
     eigval, eigvec = np.clip(eigval[order], 0, None), eigvec[:, order]

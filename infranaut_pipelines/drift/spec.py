@@ -66,6 +66,10 @@ class DriftSettings:
     # Reproduce Evidently 0.7's verdicts: goodness-of-fit chi-square against the reference proportions
     # and no minimum size. Known to over-flag small samples; for parity only.
     evidently_compatible: bool = False
+    # Raise a distance's default threshold on small days to what an unchanged day of that size reads
+    # (drift/noise_floor.py): fewer false alarms below ~1,000 current rows; large days are unchanged.
+    # Opt-in for now: it changes small days' verdicts. Not applied in evidently_compatible mode.
+    size_aware_thresholds: bool = False
 
     def __post_init__(self) -> None:
         if self.min_rows < 0:
