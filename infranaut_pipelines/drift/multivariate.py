@@ -23,15 +23,21 @@ FIT_ROWS = 200_000  # the PCA is fitted on at most this many reference rows (see
 TOP_CATEGORIES = 20  # one-hot columns per categorical feature, plus one for "other"
 
 
-def _encoding(reference: pl.DataFrame, numeric: list[str], categorical: list[str]) -> list[dict]:
+def _encoding(reference: pl.DataFrame, numeric: list[str], categorical: list[str],
+              known: dict[str, tuple[dict[str, int], int]]) -> list[dict]:
     enc = [{"name": c, "kind": "numeric"} for c in numeric]
     for c in categorical:
-        # value_counts counts nulls as a value of their own: no filled copy of the column needed
-        vc = reference.get_column(c).cast(pl.String).value_counts()
         counts: dict[str, int] = {}
-        for k, n in zip(vc.to_series(0).to_list(), vc.to_series(1).to_list()):
-            key = NULL if k is None else k
-            counts[key] = counts.get(key, 0) + n
+        if c in known:  # the column's own sketch counted it already: (counts of values, nulls)
+            counts.update(known[c][0])
+            if known[c][1]:
+                counts[NULL] = counts.get(NULL, 0) + known[c][1]
+        else:
+            # value_counts counts nulls as a value of their own: no filled copy of the column needed
+            vc = reference.get_column(c).cast(pl.String).value_counts()
+            for k, n in zip(vc.to_series(0).to_list(), vc.to_series(1).to_list()):
+                key = NULL if k is None else k
+                counts[key] = counts.get(key, 0) + n
         pairs = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         enc.append({"name": c, "kind": "categorical", "categories": [k for k, _ in pairs[:TOP_CATEGORIES]]})
     return enc
@@ -98,9 +104,11 @@ def _covariance(inputs: Inputs, enc: list[dict], mean: np.ndarray, std: np.ndarr
     return (gram - np.outer(total, total) / n) / n / np.outer(std, std)
 
 
-def fit(reference: pl.DataFrame, numeric: list[str], chunks: int, categorical: list[str] | None = None) -> dict | None:
+def fit(reference: pl.DataFrame, numeric: list[str], chunks: int, categorical: list[str] | None = None,
+        known_counts: dict[str, tuple[dict[str, int], int]] | None = None) -> dict | None:
+    """The model; ``known_counts`` (column -> (value counts, null count)) saves counting columns again."""
     categorical = categorical or []
-    enc = _encoding(reference, numeric, categorical)
+    enc = _encoding(reference, numeric, categorical, known_counts or {})
     if len(enc) < 2 or reference.height < 2 * chunks:
         return None
     d = sum(width(e) for e in enc)

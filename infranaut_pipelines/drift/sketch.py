@@ -208,18 +208,25 @@ def _build(reference: pl.DataFrame | pl.LazyFrame, columns: list[ColumnSpec], se
         except Exception as exc:  # noqa: BLE001
             return ColumnSketch(spec.name, spec.kind, spec.role, error=f"{type(exc).__name__}: {exc}")
 
-    # columns in parallel (see summarise.py); results in declaration order
-    futures = [(spec.name, submit(one, spec)) for spec in columns]
+    # columns in parallel (see summarise.py), categorical ones first: the multivariate encoding takes its
+    # category counts from them instead of counting every categorical column again; results in declaration order
+    order = sorted(columns, key=lambda c: c.kind != "categorical")
+    futures = {spec.name: submit(one, spec) for spec in order}
 
     def fit_mv(features: list[ColumnSpec]) -> dict | None:
-        return multivariate.fit(ref, [c.name for c in features if c.kind == "numeric"], settings.chunks,
-                                [c.name for c in features if c.kind == "categorical"])
+        cats = [c.name for c in features if c.kind == "categorical"]
+        known = {}
+        for name in cats:
+            cs = futures[name].result()
+            if cs.categorical is not None and not cs.lumped:  # lumped: the top values are not all there
+                known[name] = (cs.categorical.counts, cs.categorical.n_null)
+        return multivariate.fit(ref, [c.name for c in features if c.kind == "numeric"], settings.chunks, cats, known)
 
     # the multivariate model is fitted meanwhile, on the features present; refitted in the rare case a
     # present column turns out unusable (e.g. no finite values), so it only ever covers usable columns
     present = [c for c in columns if c.role == "feature" and c.name in ref.columns]
     mv = fit_mv(present)
-    out: dict[str, ColumnSketch] = {name: f.result() for name, f in futures}
+    out: dict[str, ColumnSketch] = {spec.name: futures[spec.name].result() for spec in columns}
     usable = [c for c in present if out[c.name].error is None]
     if usable != present:
         mv = fit_mv(usable)
