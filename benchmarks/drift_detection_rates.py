@@ -4,7 +4,9 @@
 1. Same distribution, small samples: reference and current both n rows (n = 100, 200, 500, 1000, so
    the counts tests and KS apply), drawn from one distribution; categorical columns with 2-50 unequal
    levels and one normal numeric column. A column flagged is a false alarm; nominal rate alpha = 0.05.
-2. The same with a 5,000-row reference (distances: Jensen-Shannon / Wasserstein) and a small current day.
+2. The same with a 5,000-row reference (distances: Jensen-Shannon / Wasserstein) and a small current day,
+   with the fixed 0.1 thresholds (default) and with ``size_aware_thresholds`` (drift/noise_floor.py);
+   2b. recall of both on the injected shifts of part 3 against that reference.
 3. Recall on injected categorical shifts at small n (the five most common of k levels gain mass).
 4. Recall and false alarms on numeric columns at n = 1k, 100k, 1M (half of 10 columns shifted by
    `shift` reference standard deviations), as before.
@@ -27,6 +29,8 @@ ALPHA = 0.05
 LEVELS = [2, 4, 10, 21, 50]
 SMALL_N = [100, 200, 500, 1000]
 MODES = {"default": DriftSettings(), "evidently": DriftSettings(evidently_compatible=True)}
+# part 2: distances; evidently_compatible gives the same verdicts there as the default (both fixed 0.1)
+DISTANCE_MODES = {"default": DriftSettings(), "size-aware": DriftSettings(size_aware_thresholds=True)}
 # (n, shift in reference standard deviations): the smallest shift the default method is meant to catch
 # at that size (KS below 1,000 reference rows, normalised Wasserstein with threshold 0.1 above).
 CASES = [(1_000, 0.5), (100_000, 0.2), (1_000_000, 0.2), (1_000_000, 0.05)]
@@ -64,12 +68,13 @@ def _method_label(n_ref: int) -> str:
     return "chisquare (z for k=2); ks" if n_ref <= 1000 else "jensenshannon (all k); wasserstein"
 
 
-def small_sample_table(trials: int, n_ref_fixed: int | None, ns: list[int], shifted: bool) -> None:
+def small_sample_table(trials: int, n_ref_fixed: int | None, ns: list[int], shifted: bool,
+                       modes: dict[str, DriftSettings] = MODES) -> None:
     head = " ".join(f"{'k=' + str(k):>11}" for k in LEVELS)
     print(f"{'n_ref':>6} {'n_cur':>6} {'mode':>10} {head} {'numeric':>11}   methods")
     for n in ns:
         n_ref = n_ref_fixed or n
-        for mode, settings in MODES.items():
+        for mode, settings in modes.items():
             r = flag_rates(n_ref, n, trials, settings, shifted)
             cells = " ".join(f"{r[f'c{k}']:>11.3f}" for k in LEVELS)
             print(f"{n_ref:>6} {n:>6} {mode:>10} {cells} {r['num']:>11.3f}   {_method_label(n_ref)}")
@@ -102,8 +107,11 @@ def main() -> None:
     print(f"1. false-alarm rate, same distribution, {args.trials} trials per cell, alpha {ALPHA} "
           f"(nominal {ALPHA} +/- {3 * sd:.3f} at 3 sd)")
     small_sample_table(args.trials, None, SMALL_N, shifted=False)
-    print(f"\n2. false-alarm rate, 5,000-row reference (distances, threshold 0.1), small current, {args.trials} trials")
-    small_sample_table(args.trials, 5000, [30, 100, 500, 1000], shifted=False)
+    print(f"\n2. false-alarm rate, 5,000-row reference (distances: threshold 0.1 / size-aware), small current, "
+          f"{args.trials} trials")
+    small_sample_table(args.trials, 5000, [30, 100, 500, 1000], shifted=False, modes=DISTANCE_MODES)
+    print(f"\n2b. recall, the same reference, shifts of part 3, {args.trials} trials")
+    small_sample_table(args.trials, 5000, [30, 100, 500, 1000], shifted=True, modes=DISTANCE_MODES)
     print(f"\n3. recall, injected shift (5 most common levels x2 mass; numeric +0.3 sd), {args.trials} trials")
     small_sample_table(args.trials, None, SMALL_N, shifted=True)
     print(f"\n4. numeric columns, default mode, {args.big_trials} trials (10 columns, 5 shifted)")

@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"fewest usable values for a column to be scored (default {MIN_ROWS})")
     ap.add_argument("--evidently-compatible", action="store_true",
                     help="reproduce Evidently 0.7's verdicts: goodness-of-fit chi-square, no minimum size")
+    ap.add_argument("--size-aware-thresholds", action="store_true",
+                    help="raise distance thresholds on small current files to what an unchanged file of that "
+                         "size reads (fewer false alarms below ~1,000 rows)")
     try:
         args = ap.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 for --help
@@ -85,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     specs = [ColumnSpec(n, "numeric" if ref.schema[n].is_numeric() and n not in cat else "categorical")
              for n in names]
     settings = DriftSettings(drift_share=args.drift_share, min_rows=args.min_rows,
-                             evidently_compatible=args.evidently_compatible)
+                             evidently_compatible=args.evidently_compatible,
+                             size_aware_thresholds=args.size_aware_thresholds)
     try:
         result = compare(build_sketch(ref, specs, settings), cur, specs, settings)
     except Exception as exc:  # noqa: BLE001

@@ -11,7 +11,14 @@ from infranaut_pipelines.drift.categorical import OTHER, CategoricalSummary
 from infranaut_pipelines.drift.numeric import NumericSummary
 from infranaut_pipelines.drift.performance_result import RealisedPerformance
 from infranaut_pipelines.drift.result import ColumnDrift, DriftResult
-from infranaut_pipelines.drift.scoring import choose_categorical, choose_numeric, score_categorical, score_numeric
+from infranaut_pipelines.drift.scoring import (
+    choose_categorical,
+    choose_numeric,
+    floor_categorical,
+    floor_numeric,
+    score_categorical,
+    score_numeric,
+)
 from infranaut_pipelines.drift.sketch import BaselineSketch, ColumnSketch
 from infranaut_pipelines.drift.spec import STATUS_ERROR, STATUS_SCORED, STATUS_TOO_FEW, ColumnSpec, DriftSettings
 from infranaut_pipelines.drift.summarise import iter_batches, one_blas_thread, submit, summarise_batch
@@ -104,8 +111,19 @@ def _verdict(spec: ColumnSpec, cs: ColumnSketch, summ, settings: DriftSettings, 
     else:
         out.score = res["score"]
         out.threshold = spec.threshold if spec.threshold is not None else record.default_threshold
-        out.drifted = bool(record.is_drift(res["score"], out.threshold))
         out.stats["threshold_source"] = "column" if spec.threshold is not None else "default"
+        if (settings.size_aware_thresholds and not settings.evidently_compatible and spec.threshold is None
+                and record.noise_floor):
+            # a small day: the default distance threshold is raised to what an unchanged day of this
+            # size reads (noise_floor.py); large days and explicit thresholds are left as they are
+            floor = (floor_numeric(method, cs.numeric, summ, cs.numeric.std, cs.exact, cs.n_unique)
+                     if cs.kind == "numeric" else floor_categorical(method, cs.categorical, summ))
+            if floor is not None:
+                out.stats["noise_floor"] = floor
+                if floor > out.threshold:
+                    out.threshold = floor
+                    out.stats["threshold_source"] = "sample size"
+        out.drifted = bool(record.is_drift(res["score"], out.threshold))
     return out
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from infranaut_pipelines.drift import contingency
+from infranaut_pipelines.drift import contingency, noise_floor
 from infranaut_pipelines.drift import methods as m
 from infranaut_pipelines.drift.pairs import CategoricalPair, NumericPair, Pair
 
 Kind = str  # "numeric" | "categorical" (spec.Kind; not imported, spec.py imports this module)
 Score = Callable[[Pair], dict]  # -> {"score": ..., "statistic": ..., extra stats}
+Floor = Callable[[Pair], "float | None"]  # -> the score an unchanged day of this size stays under (see noise_floor.py)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class DriftMethod:
     # tests at p < threshold, its distances at d >= threshold
     drift_at_threshold: bool = True
     from_sketch: bool = True  # scores from stored summaries; False would need the raw reference rows
+    # distances only: the default threshold is raised to this on small days (None: never raised)
+    noise_floor: Floor | None = None
     aliases: tuple[str, ...] = ()
     summary: str = ""
 
@@ -70,22 +73,35 @@ def _on_masses(stat: Callable, bins_from_distinct: bool = False) -> Score:
     return score
 
 
+def _wasserstein_floor(p: Pair) -> float | None:
+    return noise_floor.wasserstein_floor(p.ref, p.cur.n, p.ref_std)
+
+
+def _masses_floor(stat: Callable, bins_from_distinct: bool = False) -> Floor:
+    def floor(p: Pair) -> float | None:
+        r, _, _ = p.masses(bins_from_distinct)
+        return noise_floor.masses_floor(stat, r, p.cur.n)
+
+    return floor
+
+
 BOTH: tuple[Kind, ...] = ("numeric", "categorical")
 METHODS: tuple[DriftMethod, ...] = (
     DriftMethod("ks", ("numeric",), 0.05, True, _ks, aliases=("kolmogorov_smirnov",),
                 summary="two-sample Kolmogorov-Smirnov p-value"),
-    DriftMethod("psi", BOTH, 0.1, False, _on_masses(m.psi), summary="population stability index"),
+    DriftMethod("psi", BOTH, 0.1, False, _on_masses(m.psi), noise_floor=_masses_floor(m.psi),
+                summary="population stability index"),
     DriftMethod("jensenshannon", BOTH, 0.1, False, _on_masses(m.jensenshannon), aliases=("js", "jensen_shannon"),
-                summary="Jensen-Shannon distance"),
+                noise_floor=_masses_floor(m.jensenshannon), summary="Jensen-Shannon distance"),
     DriftMethod("wasserstein", ("numeric",), 0.1, False, _wasserstein, aliases=("wasserstein_norm",),
-                summary="Wasserstein-1 distance over the reference standard deviation"),
+                noise_floor=_wasserstein_floor, summary="Wasserstein-1 distance over the reference standard deviation"),
     DriftMethod("chisquare", BOTH, 0.05, True,
                 _counts_test(contingency.chisquare_two_sample, m.chisquare, "chisquare"),
                 drift_at_threshold=False, aliases=("chi2", "chi"), summary="chi-square p-value on counts"),
     DriftMethod("z", BOTH, 0.05, True, _counts_test(contingency.ztest_two_sample, m.ztest, "z"),
                 drift_at_threshold=False, aliases=("ztest",), summary="two-proportion z-test p-value"),
     DriftMethod("hellinger", BOTH, 0.1, False, _on_masses(m.hellinger, bins_from_distinct=True),
-                summary="Hellinger distance"),
+                noise_floor=_masses_floor(m.hellinger, bins_from_distinct=True), summary="Hellinger distance"),
 )
 BY_NAME: dict[str, DriftMethod] = {d.name: d for d in METHODS}
 _LOOKUP: dict[str, DriftMethod] = {**{a: d for d in METHODS for a in d.aliases}, **BY_NAME}

@@ -14,211 +14,140 @@ import numpy as np
 import polars as pl
 
 from infranaut_pipelines.drift.multivariate_result import MultivariateResult
+from infranaut_pipelines.drift.projector import BLOCK_ROWS, NULL, Inputs, Projector, codes, dense, encode_inputs, width
 from infranaut_pipelines.drift.spec import STATUS_ERROR, STATUS_TOO_FEW
 from infranaut_pipelines.drift.summarise import numeric_values, submit, usable_cpus
 
 VARIANCE_KEPT = 0.65
 FIT_ROWS = 200_000  # the PCA is fitted on at most this many reference rows (seeded sample)
 TOP_CATEGORIES = 20  # one-hot columns per categorical feature, plus one for "other"
-BLOCK_ROWS = 100_000  # rows encoded at a time: bounds memory to BLOCK_ROWS x features
-NULL = "__null__"  # a missing category is a value of its own (a null-rate shift is a shift)
 
 
-def _encoding(reference: pl.DataFrame, numeric: list[str], categorical: list[str]) -> list[dict]:
+def _encoding(reference: pl.DataFrame, numeric: list[str], categorical: list[str],
+              known: dict[str, tuple[dict[str, int], int]]) -> list[dict]:
     enc = [{"name": c, "kind": "numeric"} for c in numeric]
     for c in categorical:
-        vc = reference.get_column(c).cast(pl.String).fill_null(NULL).value_counts()
-        pairs = sorted(zip(vc.to_series(0).to_list(), vc.to_series(1).to_list()), key=lambda kv: (-kv[1], kv[0]))
+        counts: dict[str, int] = {}
+        if c in known:  # the column's own sketch counted it already: (counts of values, nulls)
+            counts.update(known[c][0])
+            if known[c][1]:
+                counts[NULL] = counts.get(NULL, 0) + known[c][1]
+        else:
+            # value_counts counts nulls as a value of their own: no filled copy of the column needed
+            vc = reference.get_column(c).cast(pl.String).value_counts()
+            for k, n in zip(vc.to_series(0).to_list(), vc.to_series(1).to_list()):
+                key = NULL if k is None else k
+                counts[key] = counts.get(key, 0) + n
+        pairs = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         enc.append({"name": c, "kind": "categorical", "categories": [k for k, _ in pairs[:TOP_CATEGORIES]]})
     return enc
 
 
-def _width(e: dict) -> int:
-    return 1 if e["kind"] == "numeric" else len(e["categories"]) + 1
-
-
-def _codes(s: pl.Series, categories: list[str]) -> np.ndarray:
-    """Index of each value in ``categories``; len(categories) ("other") for anything else."""
-    s = s if s.dtype == pl.String else s.cast(pl.String)
-    real = [k for k in categories if k != NULL]
-    # a non-strict cast to an Enum of the kept values is ~4x faster than a dict replace on 1M rows;
-    # values outside it become null, like real nulls, which are told apart below
-    pos = np.array([categories.index(k) for k in real] + [len(categories)], dtype=np.int64)
-    phys = s.cast(pl.Enum(real), strict=False).to_physical().fill_null(len(real)) if real else None
-    codes = pos[phys.to_numpy()] if phys is not None else np.full(s.len(), len(categories), dtype=np.int64)
-    if NULL in categories and s.null_count():
-        codes[s.is_null().to_numpy()] = categories.index(NULL)
-    return codes
-
-
-def _numeric(s: pl.Series, mean: float) -> np.ndarray:
-    v, _, _ = numeric_values(s)
-    finite = np.isfinite(v)
-    # impute missing with the reference mean; a column without any missing is used as it is (no copy)
-    return v if finite.all() else np.where(finite, v, mean)
-
-
 def _dense(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """The standardised encoded matrix of ``frame``; callers pass blocks of at most BLOCK_ROWS rows."""
-    out = np.zeros((frame.height, mean.size))
-    off = 0
-    for e in enc:
-        if e["kind"] == "numeric":
-            out[:, off] = _numeric(frame.get_column(e["name"]), mean[off])
-        else:
-            out[np.arange(frame.height), off + _codes(frame.get_column(e["name"]), e["categories"])] = 1.0
-        off += _width(e)
-    out -= mean
-    out /= std
-    return out
+    """The standardised encoded matrix of ``frame`` (a block of rows: it is rows x encoded width)."""
+    return dense(encode_inputs(frame, enc, mean), enc, mean, std, slice(None))
 
 
-# categorical columns are combined while their joint lookup table has at most this many cells (4 MB)
-JOINT_CELLS = 1 << 20
-# the projection's precision: per-row errors within ~1e-6 relative of float64's, far inside the reference
-# band's spread (a chunk mean's 3 sd), at a fraction of float64's memory traffic
-F32 = np.float32
+def _parallel_errors(proj: Projector, inputs: Inputs, n: int) -> np.ndarray:
+    """Errors of every row, row ranges on the drift pool (one per core). Call from outside the pool."""
+    parts = usable_cpus()
+    if parts == 1 or n < 2 * BLOCK_ROWS:
+        return proj.errors_of(inputs, n)
+    step = -(-n // parts)
 
+    def part(o: int) -> np.ndarray:
+        sl = slice(o, min(o + step, n))
+        return proj.errors_of(([x[sl] for x in inputs[0]], [c[sl] for c in inputs[1]]), sl.stop - o)
 
-class _Projector:
-    """Per-row reconstruction error for one model: comps has orthonormal rows, so
-    |z - z V'V|^2 = |z|^2 - |z V'|^2, and only the projection z V' and |z|^2 are needed.
-
-    Numeric columns: one BLAS product of the standardised block with their slice of V'. A one-hot block
-    needs no arithmetic per row: a row with category c projects to the constant V_blk @ b (b = an
-    all-zero row, standardised) plus V_blk[:, c] / std_c, and its |z|^2 is a constant plus a term in c;
-    so each categorical column is a lookup table of (projection, |z|^2 part) rows by category code.
-    Columns whose tables multiply to at most JOINT_CELLS cells share one joint table, indexed by the
-    combined code: one gather per group of columns instead of one per column (``np.take`` into a
-    preallocated buffer: ~3x faster than fancy indexing, which allocates)."""
-
-    def __init__(self, enc: list[dict], mean: np.ndarray, std: np.ndarray, comps: np.ndarray):
-        self.enc, self.k = enc, comps.shape[0]
-        self.num: list[tuple[str, float, float]] = []  # (column, mean, std)
-        num_idx: list[int] = []
-        tables: list[tuple[str, list[str], np.ndarray]] = []  # (column, categories, (width, k + 1))
-        off = 0
-        for e in enc:
-            w = _width(e)
-            if e["kind"] == "numeric":
-                self.num.append((e["name"], float(mean[off]), float(std[off])))
-                num_idx.append(off)
-            else:
-                m, sd, v = mean[off:off + w], std[off:off + w], comps[:, off:off + w]
-                b = -m / sd
-                hot = (1 - m) / sd
-                t = np.empty((w, self.k + 1))
-                t[:, :self.k] = ((v @ b)[:, None] + v / sd).T
-                t[:, self.k] = float(b @ b) - b * b + hot * hot
-                tables.append((e["name"], e["categories"], t))
-            off += w
-        self.num_comps_t = np.ascontiguousarray(comps[:, num_idx], dtype=F32)  # (k, numeric columns)
-        # greedy grouping in declaration order; a group's table is the sum of its members' over all combinations
-        groups: list[tuple[list[tuple[str, list[str], int]], np.ndarray]] = []
-        for name, cats, t in tables:
-            if groups and groups[-1][1].size * t.shape[0] <= JOINT_CELLS:
-                members, joint = groups[-1]
-                joint = (joint[:, None, :] + t[None, :, :]).reshape(-1, self.k + 1)
-                groups[-1] = (members + [(name, cats, t.shape[0])], joint)
-            else:
-                groups.append(([(name, cats, t.shape[0])], t))
-        # per group: members, projection table (k x joint rows), |z|^2 table (joint rows)
-        self.groups = [(mem, np.ascontiguousarray(j[:, :self.k].T, dtype=F32), np.ascontiguousarray(j[:, self.k]))
-                       for mem, j in groups]
-
-    def errors(self, frame: pl.DataFrame) -> np.ndarray:
-        n = frame.height
-        # whole-batch inputs first (one cast per column), then BLOCK_ROWS rows at a time through the products
-        xs = [_numeric(frame.get_column(c), mu) for c, mu, _ in self.num]
-        codes = []
-        for members, _, _ in self.groups:
-            code = np.zeros(n, dtype=np.int64)
-            for name, cats, w in members:
-                code *= w
-                code += _codes(frame.get_column(name), cats)
-            codes.append(code)
-        out = np.empty(n)
-        block, k = min(n, BLOCK_ROWS), self.k
-        # component-major (k x rows) buffers: every fill, product and update below is contiguous. The
-        # projection is float32 (2-4x less memory traffic); |z|^2 and the difference stay float64
-        z = np.empty((len(self.num), block), dtype=F32)
-        proj, tmp = np.empty((k, block), dtype=F32), np.empty((k, block), dtype=F32)
-        sq, tsq, pp = np.empty(block), np.empty(block), np.empty(block, dtype=F32)
-        for o in range(0, n, BLOCK_ROWS):
-            rows = min(BLOCK_ROWS, n - o)
-            zb, p, q, t, ts, pq = z[:, :rows], proj[:, :rows], sq[:rows], tmp[:, :rows], tsq[:rows], pp[:rows]
-            if self.num:
-                for j, (_, mu, sd) in enumerate(self.num):
-                    np.subtract(xs[j][o:o + rows], mu, out=zb[j])
-                    zb[j] /= sd
-                np.matmul(self.num_comps_t, zb, out=p)
-                np.einsum("ij,ij->j", zb, zb, out=q)
-            else:
-                p.fill(0.0)
-                q.fill(0.0)
-            for (_, jp, js), code in zip(self.groups, codes):
-                c = code[o:o + rows]
-                np.take(jp, c, axis=1, out=t)
-                p += t
-                np.take(js, c, out=ts)
-                q += ts
-            q -= np.einsum("ij,ij->j", p, p, out=pq)
-            np.sqrt(np.maximum(q, 0.0, out=q), out=out[o:o + rows])
-        return out
+    futures = [submit(part, o) for o in range(0, n, step)]
+    return np.concatenate([f.result() for f in futures])
 
 
 def _blocked_errors(frame: pl.DataFrame, enc: list[dict], mean: np.ndarray, std: np.ndarray,
                     comps: np.ndarray) -> np.ndarray:
-    """Errors of every row, row ranges on the drift pool (one per core). Call from outside the pool."""
-    proj = _Projector(enc, mean, std, comps)
-    parts = usable_cpus()
-    if parts == 1 or frame.height < 2 * BLOCK_ROWS:
-        return proj.errors(frame)
-    step = -(-frame.height // parts)
-    futures = [submit(proj.errors, frame.slice(o, step)) for o in range(0, frame.height, step)]
-    return np.concatenate([f.result() for f in futures])
+    proj = Projector(enc, mean, std, comps)
+    return _parallel_errors(proj, encode_inputs(frame, enc, mean), frame.height)
 
 
-def fit(reference: pl.DataFrame, numeric: list[str], chunks: int, categorical: list[str] | None = None) -> dict | None:
-    categorical = categorical or []
-    enc = _encoding(reference, numeric, categorical)
-    if len(enc) < 2 or reference.height < 2 * chunks:
-        return None
-    d = sum(_width(e) for e in enc)
-    mean, std = np.zeros(d), np.ones(d)
+def _covariance(inputs: Inputs, enc: list[dict], mean: np.ndarray, std: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Sample covariance of the standardised encoding over ``rows``, from sums by kind of block instead of
+    the (rows x encoded width) matrix: numeric x numeric is one small product; numeric x one-hot is the
+    numeric column's sum per category (a weighted bincount); one-hot x one-hot is a contingency table,
+    diagonal within a column. The same numbers as the dense computation, ~10x less work. Numeric columns
+    are centred on the reference mean first, so the raw second moments lose nothing to cancellation."""
+    xs, cs = inputs
+    n, d = rows.size, mean.size
+    num_off, cat_off = [], []
     off = 0
     for e in enc:
-        w = _width(e)
-        if e["kind"] == "numeric":
-            v, _, _ = numeric_values(reference.get_column(e["name"]))
-            f = v[np.isfinite(v)]
-            mean[off] = f.mean() if f.size else 0.0
-            s = f.std() if f.size else 0.0
-        else:
-            p = np.bincount(_codes(reference.get_column(e["name"]), e["categories"]), minlength=w) / reference.height
-            mean[off:off + w] = p
-            s = np.sqrt(p * (1 - p))
-        std[off:off + w] = np.where(s > 0, s, 1.0)
-        off += w
-    rng = np.random.default_rng(0)
-    sample = reference if reference.height <= FIT_ROWS else reference[np.sort(rng.choice(reference.height, FIT_ROWS,
-                                                                                         replace=False))]
-    # PCA from the covariance, accumulated in blocks: the same subspace as an SVD of the centred
-    # sample, without holding the sample's encoded matrix at once
+        (num_off if e["kind"] == "numeric" else cat_off).append((off, width(e)))
+        off += width(e)
     gram, total = np.zeros((d, d)), np.zeros(d)
-    for o in range(0, sample.height, BLOCK_ROWS):
-        z = _dense(sample.slice(o, BLOCK_ROWS), enc, mean, std)
-        gram += z.T @ z
-        total += z.sum(axis=0)
-    n = sample.height
-    cov = (gram - np.outer(total, total) / n) / n
+    x = np.empty((len(xs), n))  # column-major: each column contiguous for the bincounts below
+    for j, (col, (o, _)) in enumerate(zip(xs, num_off)):
+        np.subtract(col[rows], mean[o], out=x[j])
+    ni = np.array([o for o, _ in num_off], dtype=np.int64)
+    gram[np.ix_(ni, ni)] = x @ x.T
+    total[ni] = x.sum(axis=1)
+    codes_s = [c[rows] for c in cs]
+    for g, (o, w) in enumerate(cat_off):
+        cnt = np.bincount(codes_s[g], minlength=w).astype(float)
+        total[o:o + w] = cnt
+        gram[o:o + w, o:o + w] = np.diag(cnt)
+        for j, (o2, _) in enumerate(num_off):
+            gram[o:o + w, o2] = gram[o2, o:o + w] = np.bincount(codes_s[g], weights=x[j], minlength=w)
+        for h in range(g + 1, len(cat_off)):
+            o2, w2 = cat_off[h]
+            t = np.bincount(codes_s[g] * w2 + codes_s[h], minlength=w * w2).reshape(w, w2)
+            gram[o:o + w, o2:o2 + w2] = t
+            gram[o2:o2 + w2, o:o + w] = t.T
+    return (gram - np.outer(total, total) / n) / n / np.outer(std, std)
+
+
+def fit(reference: pl.DataFrame, numeric: list[str], chunks: int, categorical: list[str] | None = None,
+        known_counts: dict[str, tuple[dict[str, int], int]] | None = None) -> dict | None:
+    """The model; ``known_counts`` (column -> (value counts, null count)) saves counting columns again."""
+    categorical = categorical or []
+    enc = _encoding(reference, numeric, categorical, known_counts or {})
+    if len(enc) < 2 or reference.height < 2 * chunks:
+        return None
+    d = sum(width(e) for e in enc)
+    mean, std = np.zeros(d), np.ones(d)
+    # every reference column is cast (numeric) or coded (categorical) once; the moments, the PCA sample
+    # and the reference's error pass all read these arrays
+    xs, cs = [], []
+    off = 0
+    for e in enc:
+        w = width(e)
+        s = reference.get_column(e["name"])
+        if e["kind"] == "numeric":
+            v, _, _ = numeric_values(s)
+            finite = np.isfinite(v)
+            all_finite = bool(finite.all())
+            f = v if all_finite else v[finite]
+            mean[off] = f.mean() if f.size else 0.0
+            sd = f.std() if f.size else 0.0
+            xs.append(v if all_finite else np.where(finite, v, mean[off]))
+        else:
+            c = codes(s, e["categories"])
+            cs.append(c)
+            p = np.bincount(c, minlength=w) / reference.height
+            mean[off:off + w] = p
+            sd = np.sqrt(p * (1 - p))
+        std[off:off + w] = np.where(sd > 0, sd, 1.0)
+        off += w
+    inputs = (xs, cs)
+    rng = np.random.default_rng(0)
+    n = reference.height
+    sample = np.arange(n) if n <= FIT_ROWS else np.sort(rng.choice(n, FIT_ROWS, replace=False))
+    cov = _covariance(inputs, enc, mean, std, sample)
     eigval, eigvec = np.linalg.eigh(cov)
     order = np.argsort(eigval)[::-1]
     eigval, eigvec = np.clip(eigval[order], 0, None), eigvec[:, order]
     var = eigval / max(eigval.sum(), 1e-300)
     k = int(min(np.searchsorted(np.cumsum(var), VARIANCE_KEPT) + 1, d))
     comps = eigvec[:, :k].T
-    err = _blocked_errors(reference, enc, mean, std, comps)
+    err = _parallel_errors(Projector(enc, mean, std, comps), inputs, reference.height)
     per_chunk = np.array([c.mean() for c in np.array_split(err, chunks)])
     mu, sd = float(per_chunk.mean()), float(per_chunk.std(ddof=1))
     return {
@@ -237,7 +166,7 @@ class Accumulator:
         self.comps = np.asarray(model["components"])
         self.mean, self.std = np.asarray(model["mean"]), np.asarray(model["std"])
         self.min_rows = min_rows
-        self.projector = _Projector(self.enc, self.mean, self.std, self.comps)
+        self.projector = Projector(self.enc, self.mean, self.std, self.comps)
         self.total, self.n = 0.0, 0
         self.error: str | None = None
 

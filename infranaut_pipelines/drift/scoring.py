@@ -34,6 +34,18 @@ def choose_categorical(ref: CategoricalSummary, cur: CategoricalSummary) -> str:
     return default_method("categorical", ref.n, len(set(ref.counts) | set(cur.counts)))
 
 
+def floor_numeric(method: str, ref: NumericSummary, cur: NumericSummary, ref_std: float, exact: bool,
+                  n_unique_ref: int) -> float | None:
+    """The method's noise floor at the current size (None: the method has none, or the day is large)."""
+    d = method_registry.get(method)
+    return d.noise_floor(NumericPair(ref, cur, ref_std, exact, n_unique_ref)) if d.noise_floor else None
+
+
+def floor_categorical(method: str, ref: CategoricalSummary, cur: CategoricalSummary) -> float | None:
+    d = method_registry.get(method)
+    return d.noise_floor(CategoricalPair(ref, cur)) if d.noise_floor else None
+
+
 def score_numeric(method: str, ref: NumericSummary, cur: NumericSummary, ref_std: float, exact: bool,
                   n_unique_ref: int, two_sample: bool = True) -> dict:
     d = method_registry.get(method)

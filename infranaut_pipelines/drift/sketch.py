@@ -19,7 +19,7 @@ import polars as pl
 
 from infranaut_pipelines.drift import multivariate, performance
 from infranaut_pipelines.drift.categorical import CategoricalSummary
-from infranaut_pipelines.drift.numeric import VALUE_COUNTS_MAX, NumericSummary, make_edges
+from infranaut_pipelines.drift.numeric import VALUE_COUNTS_MAX, NumericSummary, make_edges, n_distinct
 from infranaut_pipelines.drift.scoring import CATEGORICAL_METHODS, NUMERIC_METHODS, score_categorical, score_numeric
 from infranaut_pipelines.drift.spec import ColumnSpec, DriftSettings
 from infranaut_pipelines.drift.summarise import numeric_values, one_blas_thread, submit
@@ -140,7 +140,7 @@ def _numeric_column(spec: ColumnSpec, s: pl.Series, settings: DriftSettings) -> 
     summ.n_null, summ.n_unparsed, summ.n_inf = n_null + unparsed, unparsed, n_inf
     summ.n_nan = int((~finite).sum()) - n_inf - n_null - unparsed
     col.numeric, col.exact = summ, exact
-    col.n_unique = int(np.count_nonzero(np.diff(xs)) + 1)
+    col.n_unique = len(edges) if exact else n_distinct(xs)
     if settings.learned_thresholds:
         per: dict[str, list] = {mth: [] for mth in NUMERIC_METHODS}
         for piece in np.array_split(arr, settings.chunks):
@@ -208,18 +208,25 @@ def _build(reference: pl.DataFrame | pl.LazyFrame, columns: list[ColumnSpec], se
         except Exception as exc:  # noqa: BLE001
             return ColumnSketch(spec.name, spec.kind, spec.role, error=f"{type(exc).__name__}: {exc}")
 
-    # columns in parallel (see summarise.py); results in declaration order
-    futures = [(spec.name, submit(one, spec)) for spec in columns]
+    # columns in parallel (see summarise.py), categorical ones first: the multivariate encoding takes its
+    # category counts from them instead of counting every categorical column again; results in declaration order
+    order = sorted(columns, key=lambda c: c.kind != "categorical")
+    futures = {spec.name: submit(one, spec) for spec in order}
 
     def fit_mv(features: list[ColumnSpec]) -> dict | None:
-        return multivariate.fit(ref, [c.name for c in features if c.kind == "numeric"], settings.chunks,
-                                [c.name for c in features if c.kind == "categorical"])
+        cats = [c.name for c in features if c.kind == "categorical"]
+        known = {}
+        for name in cats:
+            cs = futures[name].result()
+            if cs.categorical is not None and not cs.lumped:  # lumped: the top values are not all there
+                known[name] = (cs.categorical.counts, cs.categorical.n_null)
+        return multivariate.fit(ref, [c.name for c in features if c.kind == "numeric"], settings.chunks, cats, known)
 
     # the multivariate model is fitted meanwhile, on the features present; refitted in the rare case a
     # present column turns out unusable (e.g. no finite values), so it only ever covers usable columns
     present = [c for c in columns if c.role == "feature" and c.name in ref.columns]
     mv = fit_mv(present)
-    out: dict[str, ColumnSketch] = {name: f.result() for name, f in futures}
+    out: dict[str, ColumnSketch] = {spec.name: futures[spec.name].result() for spec in columns}
     usable = [c for c in present if out[c.name].error is None]
     if usable != present:
         mv = fit_mv(usable)

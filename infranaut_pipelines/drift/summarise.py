@@ -73,14 +73,16 @@ def numeric_values(s: pl.Series) -> tuple[np.ndarray, int, int]:
 def add_numeric(summary: NumericSummary, s: pl.Series) -> None:
     arr, n_null, unparsed = numeric_values(s)
     finite = np.isfinite(arr)
-    nonfinite = arr[~finite]
-    n_inf = int(np.isinf(nonfinite).sum())
     summary.n_null += n_null + unparsed
     summary.n_unparsed += unparsed
+    if finite.all():  # the usual case: no masked copies
+        summary.add_sorted(np.sort(arr))
+        return
+    nonfinite = arr[~finite]
+    n_inf = int(np.isinf(nonfinite).sum())
     summary.n_inf += n_inf
     summary.n_nan += int(nonfinite.size) - n_inf - n_null - unparsed
-    xs = np.sort(arr[finite] if not finite.all() else arr)
-    summary.add_sorted(xs)
+    summary.add_sorted(np.sort(arr[finite]))
 
 
 def iter_batches(frame: pl.DataFrame | pl.LazyFrame, rows: int) -> Iterator[pl.DataFrame]:
