@@ -86,7 +86,11 @@ class Warehouse:
         if table not in self._tables:  # one listing answers this and every later question about a table
             with self.engine.connect() as conn:
                 inspector = sa.inspect(conn)
-                self._tables = frozenset([*inspector.get_table_names(), *inspector.get_view_names()])
+                names = {*inspector.get_table_names(), *inspector.get_view_names()}
+                # The listing covers the default schema; has_table also sees the rest of PostgreSQL's search_path.
+                if table not in names and inspector.has_table(table):
+                    names.add(table)
+            self._tables = frozenset(names)
         return table in self._tables
 
     def _serialize(self, conn: sa.Connection, *key: object) -> None:
