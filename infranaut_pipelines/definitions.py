@@ -25,6 +25,7 @@ from infranaut_pipelines.registry import RegistryError, load_registry
 from infranaut_pipelines.registry.checks import window_problems
 from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.resources import build_resources
+from infranaut_pipelines.resources.dbt_state import dbt_state_dir
 from infranaut_pipelines.schedules.nightly import build_nightly_schedule
 from infranaut_pipelines.schedules.retention import build_retention_schedule
 from infranaut_pipelines.sensors import baseline_sensor, freshness, landing_sensor, run_failure
@@ -40,7 +41,9 @@ def build_definitions() -> dg.Definitions:
                                dt.datetime.now(dt.timezone.utc).date())
     if problems:
         raise RegistryError("\n".join(problems))
-    check_rules(registry)  # malformed custom expectations fail here, not at 2 a.m.
+    # Malformed custom expectations fail here, not at 2 a.m.; rules that passed before are not checked again
+    # (that would import Great Expectations into every process that loads the code location).
+    check_rules(registry, remember_in=dbt_state_dir() / "checked-rules")
     alerting.validate_alert_config(registry)
     return dg.Definitions(
         assets=[

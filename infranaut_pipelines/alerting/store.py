@@ -105,7 +105,9 @@ class AlertStore:
         self.warehouse = warehouse
         self.engine = warehouse.engine
         self.dialect = warehouse.dialect
-        metadata.create_all(self.engine, checkfirst=True)
+        # The warehouse remembers which tables exist: once they do, creating a store opens no connection.
+        if not all(warehouse.table_exists(name) for name in metadata.tables):
+            metadata.create_all(self.engine, checkfirst=True)
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:

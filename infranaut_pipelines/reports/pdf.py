@@ -12,10 +12,8 @@ import io
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
-
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
 from infranaut_pipelines.drift.result import DriftResult, json_safe
 from infranaut_pipelines.reports.charts import column_chart
@@ -41,63 +39,76 @@ def _fmt(x: Any) -> str:
     return "" if x is None else str(x)
 
 
-class _Doc(FPDF):
-    def __init__(self, title: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.doc_title = text(title)
-        self.set_title(self.doc_title)
-        self.set_creator("Infranaut Pipelines")
-        self.set_auto_page_break(auto=True, margin=14)
-        self.set_margins(12, 12, 12)
+@cache
+def _doc_class() -> type:
+    """The document class, built on first use: fpdf2 takes ~0.5 s to import, and the drift report module that
+    imports this one is loaded with the code location by every process, most of which write no PDF."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
 
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.set_font("Helvetica", size=7)
-        self.set_text_color(120)
-        self.cell(0, 5, f"{self.doc_title} - page {self.page_no()}", align="C")
-        self.set_text_color(0)
+    class _Doc(FPDF):
+        def __init__(self, title: str) -> None:
+            super().__init__(orientation="portrait", unit="mm", format="A4")
+            self.doc_title = text(title)
+            self.set_title(self.doc_title)
+            self.set_creator("Infranaut Pipelines")
+            self.set_auto_page_break(auto=True, margin=14)
+            self.set_margins(12, 12, 12)
 
-    def section(self, title: str) -> None:
-        self.add_page()
-        self.set_font("Helvetica", "B", 14)
-        self.multi_cell(0, 7, text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(1)
-        self.set_font("Helvetica", size=9)
+        def footer(self) -> None:
+            self.set_y(-10)
+            self.set_font("Helvetica", size=7)
+            self.set_text_color(120)
+            self.cell(0, 5, f"{self.doc_title} - page {self.page_no()}", align="C")
+            self.set_text_color(0)
 
-    def line_text(self, value: str, bold: bool = False, link: str = "") -> None:
-        self.set_font("Helvetica", "B" if bold else "", 9)
-        url = link if link.startswith(("https://", "http://")) else ""
-        self.multi_cell(0, 5, text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT, link=url)
+        def section(self, title: str) -> None:
+            self.add_page()
+            self.set_font("Helvetica", "B", 14)
+            self.multi_cell(0, 7, text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.ln(1)
+            self.set_font("Helvetica", size=9)
 
-    def pairs(self, rows: Mapping[str, Any]) -> None:
-        for k, v in rows.items():
-            value = text(v)
-            self.line_text(f"{text(k)}: {value}", link=value)
+        def line_text(self, value: str, bold: bool = False, link: str = "") -> None:
+            self.set_font("Helvetica", "B" if bold else "", 9)
+            url = link if link.startswith(("https://", "http://")) else ""
+            self.multi_cell(0, 5, text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT, link=url)
 
-    def grid(self, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float]) -> None:
-        self.set_font("Helvetica", size=8)
-        with self.table(col_widths=tuple(widths), text_align="LEFT", line_height=4.5,
-                        first_row_as_headings=True) as table:
-            for row in [header, *rows]:
-                r = table.row()
-                for cell in row:
-                    r.cell(text(cell))
-        self.set_font("Helvetica", size=9)
+        def pairs(self, rows: Mapping[str, Any]) -> None:
+            for k, v in rows.items():
+                value = text(v)
+                self.line_text(f"{text(k)}: {value}", link=value)
 
-    def svg(self, markup: str, width_mm: float | None = None) -> None:
-        if not markup.startswith("<svg"):
-            self.line_text(re.sub(r"<[^>]+>", "", markup))  # a "no data" note, not a chart
-            return
-        source = text(_TITLE.sub("", markup))
-        width = float(re.search(r'width="([\d.]+)"', source).group(1)) * _PX_TO_MM
-        self.image(io.BytesIO(source.encode("latin-1")), w=min(width_mm or width, self.epw))
-        self.ln(2)
+        def grid(self, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float]) -> None:
+            self.set_font("Helvetica", size=8)
+            with self.table(col_widths=tuple(widths), text_align="LEFT", line_height=4.5,
+                            first_row_as_headings=True) as table:
+                for row in [header, *rows]:
+                    r = table.row()
+                    for cell in row:
+                        r.cell(text(cell))
+            self.set_font("Helvetica", size=9)
+
+        def svg(self, markup: str, width_mm: float | None = None) -> None:
+            if not markup.startswith("<svg"):
+                self.line_text(re.sub(r"<[^>]+>", "", markup))  # a "no data" note, not a chart
+                return
+            source = text(_TITLE.sub("", markup))
+            width = float(re.search(r'width="([\d.]+)"', source).group(1)) * _PX_TO_MM
+            self.image(io.BytesIO(source.encode("latin-1")), w=min(width_mm or width, self.epw))
+            self.ln(2)
+
+    return _Doc
+
+
+def _new_doc(title: str) -> Any:
+    return _doc_class()(title)
 
 
 def daily_pdf(result: DriftResult, title: str, context: Mapping[str, Any] | None = None) -> bytes:
     """Summary, checks, columns, charts: one section per page."""
     context = json_safe(dict(context or {}))
-    doc = _Doc(title)
+    doc = _new_doc(title)
     doc.section(title)
     doc.pairs({k: v for k, v in context.items() if k not in _SEGMENT_KEYS})
     partial = (not result.dataset_drift) and result.n_drifted > 0
@@ -156,7 +167,7 @@ def daily_pdf(result: DriftResult, title: str, context: Mapping[str, Any] | None
 _SEGMENT_KEYS = ("segments", "segments_left_out", "segments_note")
 
 
-def _segments(doc: _Doc, context: Mapping[str, Any]) -> None:
+def _segments(doc: Any, context: Mapping[str, Any]) -> None:  # the lazily built _Doc
     doc.section("Segments")
     if context.get("segments_note"):
         doc.line_text(str(context["segments_note"]))
@@ -180,7 +191,7 @@ def _segments(doc: _Doc, context: Mapping[str, Any]) -> None:
 def trend_pdf(days: Sequence[TrendDay], ctx: TrendContext) -> bytes:
     """Summary and days, then one page per chart section of the trend page."""
     title = f"Trend: {ctx.model_id}, {days[0].day.isoformat()} .. {days[-1].day.isoformat()}"
-    doc = _Doc(title)
+    doc = _new_doc(title)
     doc.section(title)
     doc.pairs({"model": ctx.model_id, "task": ctx.task, **ctx.extra})
     s = summary(days)

@@ -10,12 +10,14 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from infranaut_pipelines.registry.schema import ModelSpec, Registry
+from infranaut_pipelines.validation import checked_rules
 from infranaut_pipelines.validation.evidence import is_countable
 from infranaut_pipelines.validation.rules import (
     SCHEMA_ERRORS_COL,
@@ -137,20 +139,27 @@ def build_suite(spec: ModelSpec) -> Suite:
         return _CACHE[key]
 
 
-def check_rules(registry: Registry) -> None:
+def check_rules(registry: Registry, remember_in: Path | None = None) -> None:
     """Build the suite of every model with custom rules; raise ValueError naming model and rule on the first bad one.
 
     Meant for definitions load, so a typo in a custom rule fails the deploy instead of a nightly run. Models
     without custom rules are skipped: their suite is the built-in catalogue over a schema-checked registry
     (covered by the tests), and building it would load Great Expectations into every process that loads the
-    code location, for nothing.
+    code location, for nothing. With ``remember_in``, rules that passed are remembered there
+    (checked_rules.py): a later load with the same rules skips the check and does not import GX.
     """
-    for spec in registry.models:
-        if not spec.validation.rules:
-            continue
+    specs = [spec for spec in registry.models if spec.validation.rules]
+    if not specs:
+        return
+    key = checked_rules.fingerprint(specs) if remember_in is not None else ""
+    if remember_in is not None and checked_rules.was_checked(remember_in, key):
+        return
+    for spec in specs:
         for r in spec.validation.rules:
             _make(spec, custom_rule(spec, r))
         build_suite(spec)
+    if remember_in is not None:
+        checked_rules.remember(remember_in, key)
 
 
 def to_gx_frame(df: pl.DataFrame, columns: list[str]) -> pd.DataFrame:

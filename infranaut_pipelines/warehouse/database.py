@@ -47,7 +47,13 @@ def _quote(name: str) -> str:
 
 class Warehouse:
     """A thin layer over one SQLAlchemy engine. NullPool: DuckDB allows one writer process, so
-    connections are opened per use and closed at once, leaving the file free for dbt."""
+    connections are opened per use and closed at once, leaving the file free for dbt and other processes.
+
+    Opening a connection is the expensive part of a small query (on DuckDB it opens the file and checkpoints
+    on close), so the names of the existing tables are remembered: asking whether a table exists, or creating
+    one that exists, opens no connection of its own. Tables are never dropped while a Warehouse is in use;
+    a name not seen yet is looked up again.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -56,6 +62,7 @@ class Warehouse:
             url = "postgresql+psycopg2://" + url.split("://", 1)[1]
         self.engine = sa.create_engine(url, poolclass=NullPool)
         self.dialect = self.engine.dialect.name  # "duckdb" or "postgresql"
+        self._tables: frozenset[str] = frozenset()  # tables (and views) known to exist
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
@@ -76,7 +83,15 @@ class Warehouse:
         )
 
     def table_exists(self, table: str) -> bool:
-        return sa.inspect(self.engine).has_table(table)
+        if table not in self._tables:  # one listing answers this and every later question about a table
+            with self.engine.connect() as conn:
+                inspector = sa.inspect(conn)
+                names = {*inspector.get_table_names(), *inspector.get_view_names()}
+                # The listing covers the default schema; has_table also sees the rest of PostgreSQL's search_path.
+                if table not in names and inspector.has_table(table):
+                    names.add(table)
+            self._tables = frozenset(names)
+        return table in self._tables
 
     def _serialize(self, conn: sa.Connection, *key: object) -> None:
         """Hold a PostgreSQL advisory lock on ``key`` until the transaction ends.
@@ -90,10 +105,13 @@ class Warehouse:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "infranaut:" + repr(key)})
 
     def ensure_table(self, table: str, schema: Mapping[str, pl.DataType]) -> None:
+        if table in self._tables:
+            return
         cols = ", ".join(f"{_quote(n)} {_sql_type(t, self.dialect)}" for n, t in schema.items())
         with self.connect() as conn:
             self._serialize(conn, "ddl", table)
             conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {_quote(table)} ({cols})"))
+        self._tables |= {table}
 
     def replace_partition(self, table: str, df: pl.DataFrame, where: Mapping[str, Any]) -> int:
         """Atomically replace the rows matching ``where`` (e.g. model_id + partition_date) with ``df``."""
