@@ -40,6 +40,7 @@ def drift_settings(spec: ModelSpec) -> DriftSettings:
     return DriftSettings(
         drift_share=spec.drift.drift_share,
         learned_thresholds=spec.drift.learned_thresholds,
+        size_aware_thresholds=spec.drift.size_aware_thresholds,
         task=spec.task,
         prediction_threshold=spec.prediction.threshold,
     )

@@ -127,6 +127,9 @@ class DriftSpec(_Strict):
     columns: dict[str, ColumnDriftOverride] = {}
     # Learn per-column thresholds from reference chunks, so 10M-row days do not flag every column.
     learned_thresholds: bool = False
+    # Raise distance thresholds on small days (< 1,000 rows) to what an unchanged day of that size reads
+    # (drift/noise_floor.py): a 100-row day no longer trips Wasserstein's fixed 0.1 by chance.
+    size_aware_thresholds: bool = False
 
 
 class RuleSpec(_Strict):

@@ -90,3 +90,15 @@ def test_wasserstein_floor_is_the_null_quantile(draw) -> None:
         day.add_sorted(np.sort(draw(rng, 100)))
         null.append(wasserstein(ref, day)[0] / ref.std)
     assert wasserstein_floor(ref, 100, ref.std) == pytest.approx(np.quantile(null, 0.95), rel=0.15)
+
+
+def test_the_registry_turns_it_on_per_model() -> None:
+    from infranaut_pipelines.monitoring.specs import drift_settings
+    from infranaut_pipelines.registry import parse_registry
+    from tests.support.own_model import MODEL, REGISTRY_YAML
+
+    off = parse_registry(REGISTRY_YAML, "models.yaml").model(MODEL)
+    on_text = REGISTRY_YAML.replace("    drift:\n", "    drift:\n      size_aware_thresholds: true\n", 1)
+    assert on_text != REGISTRY_YAML  # the tests' own model declares a drift section
+    on = parse_registry(on_text, "models.yaml").model(MODEL)
+    assert not drift_settings(off).size_aware_thresholds and drift_settings(on).size_aware_thresholds
