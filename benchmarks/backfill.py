@@ -182,6 +182,12 @@ def main() -> None:
 
     today = dt.datetime.now(dt.timezone.utc).date()
     days = [today - dt.timedelta(days=args.days - i) for i in range(args.days)]  # the last days before today
+    from infranaut_pipelines.registry import load_registry
+
+    # Partitions must exist from the registry's pinned baseline windows on (the definitions refuse a window
+    # before the first partition day), also when fewer days are backfilled than the windows go back.
+    pinned = [m.drift.baseline.start for m in load_registry().models if m.drift.baseline.start]
+    first_day = min([days[0], *pinned])
     tmp = Path(tempfile.mkdtemp(prefix="infranaut-backfill-"))
     home = tmp / "dagster_home"
     home.mkdir()
@@ -198,7 +204,7 @@ def main() -> None:
                 "DAGSTER_PG_USER": "postgres", "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": dbs[0],
                 "INFRANAUT_MAX_CONCURRENT_RUNS": str(args.max_concurrent_runs),
                 "INFRANAUT_COMPUTE_LOG_BUCKET": bucket + "-logs",
-                "INFRANAUT_PARTITIONS_START": days[0].isoformat(),
+                "INFRANAUT_PARTITIONS_START": first_day.isoformat(),
                 "INFRANAUT_LANDING_URL": f"s3://{bucket}/landing", "INFRANAUT_LAKE_URL": f"s3://{bucket}/lake",
                 "INFRANAUT_WAREHOUSE_URL": db_url(PG_URL, dbs[1]), "INFRANAUT_DATA_DIR": str(tmp / "data"),
                 "INFRANAUT_CELERY_BROKER": RABBIT_URL, "INFRANAUT_CELERY_BACKEND": "rpc://", "INFRANAUT_CELERY_QUEUE": queue,
@@ -209,8 +215,6 @@ def main() -> None:
                 os.environ.pop(k, None)  # a benchmark must not post to a real Slack
             t = time.time()
             prepare(env, days, args.rows)
-            from infranaut_pipelines.registry import load_registry
-
             models = load_registry().model_ids
             keys = [f"{d.isoformat()}|{m}" for m in models for d in days]
             print(f"{args.days} days x {len(models)} models = {len(keys)} partitions, {args.rows} rows each; "

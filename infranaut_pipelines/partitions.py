@@ -7,6 +7,7 @@ for a registered model first arrives, so adding a model to the registry needs no
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -54,6 +55,9 @@ def split_partition_key(context: dg.AssetExecutionContext | dg.AssetCheckExecuti
 # minutes, so run monitoring and retries keep their grain.
 MAX_PARTITIONS_PER_RUN = 31
 RANGE_BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=MAX_PARTITIONS_PER_RUN)
+# Beta in Dagster 1.13 (the `backfill_policy` parameter of every asset decorator) and exactly what we mean: one
+# warning per asset at every code-location load would only bury the warnings that matter.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
