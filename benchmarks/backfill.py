@@ -163,7 +163,9 @@ def _wait(instance: dg.DagsterInstance, backfill_id: str, daemon: subprocess.Pop
         runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
         launched_all = bf is not None and bf.status.value not in ("REQUESTED", "CANCELING")
         if launched_all and runs and all(r.is_finished for r in runs):
-            return time.time()
+            # The end of the last run, not this poll: the backfill daemon notices the end on its next tick.
+            records = instance.get_run_records(dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
+            return max(float(r.end_time or time.time()) for r in records)
         time.sleep(2)
     raise TimeoutError(f"backfill {backfill_id} did not finish in {timeout:.0f} s")
 

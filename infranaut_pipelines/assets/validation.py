@@ -15,6 +15,7 @@ import polars as pl
 
 from infranaut_pipelines.alerting import Signals
 from infranaut_pipelines.escaping import markdown as escape_md
+from infranaut_pipelines.ingest.readers import raw_contract_schema
 from infranaut_pipelines.partitions import RANGE_BACKFILL_POLICY, date_model_partitions, each_partition, partition_key
 from infranaut_pipelines.resources.io_manager import lake_key, write_frame
 from infranaut_pipelines.resources.notify import NotifierResource
@@ -251,6 +252,10 @@ def validate_labels_asset(
         raw = raw_labels[str(partition_key(day, model_id))]
         spec = registry.model(model_id)
         valid, quarantine, metrics = validate_labels(raw, spec)
+        if not wh.table_exists("inference_log"):
+            # A warehouse's first drop can be labels: the dbt models read the (still empty) inference log too.
+            empty = inference_log_frame(pl.DataFrame(schema=raw_contract_schema(spec, "inferences")), spec, day)
+            wh.ensure_table("inference_log", empty.schema)
         wh.replace_partition(
             "label_log", label_log_frame(valid, spec, model_id, day), {"model_id": model_id, "partition_date": day}
         )
