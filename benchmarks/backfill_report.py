@@ -43,10 +43,30 @@ def _interval(r) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     return float(r.start_time), float(r.end_time or r.start_time)
 
 
+def _first_key(r) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """(model, first date) of a run: its partition tags, or the start of its range (a range run has no
+    dagster/partition/* tags)."""
+    tags = r.dagster_run.tags
+    if "dagster/partition/model" in tags:
+        return tags["dagster/partition/model"], tags["dagster/partition/date"]
+    day, model = tags.get("dagster/asset_partition_range_start", "?|?").split("|")
+    return model, day
+
+
+def _partitions(r) -> int:  # type: ignore[no-untyped-def]
+    tags = r.dagster_run.tags
+    if "dagster/asset_partition_range_start" not in tags:
+        return 1
+    start = dt.date.fromisoformat(tags["dagster/asset_partition_range_start"].split("|")[0])
+    end = dt.date.fromisoformat(tags["dagster/asset_partition_range_end"].split("|")[0])
+    start_m, end_m = (tags[f"dagster/asset_partition_range_{e}"].split("|")[1] for e in ("start", "end"))
+    return ((end - start).days + 1) * (1 if start_m == end_m else 2)
+
+
 def _by_model(runs: list) -> dict[str, list]:
     out: dict[str, list] = defaultdict(list)
     for r in runs:
-        out[r.dagster_run.tags.get("dagster/partition/model", "?")].append(r)
+        out[_first_key(r)[0]].append(r)
     return out
 
 
@@ -59,8 +79,7 @@ def concurrency_report(m: Measured, max_runs: int) -> str:
     per_model = {k: max_overlap(map(_interval, rs)) for k, rs in by_model.items()}
     # With one run per model at a time, a model's runs must start in the order the backfill queued them (by date).
     ordered = all(
-        [r.dagster_run.tags["dagster/partition/date"] for r in sorted(rs, key=lambda r: r.start_time)]
-        == sorted(r.dagster_run.tags["dagster/partition/date"] for r in rs)
+        [_first_key(r)[1] for r in sorted(rs, key=lambda r: r.start_time)] == sorted(_first_key(r)[1] for r in rs)
         for rs in by_model.values()
     )
     wall = m.done - m.t0
@@ -68,7 +87,8 @@ def concurrency_report(m: Measured, max_runs: int) -> str:
     lines = [
         f"== {m.executor}: backfill {m.backfill_id}",
         f"  wall {wall:.0f} s (CLI queued {len(m.records)} runs in {m.submit_s:.0f} s); "
-        f"{len(runs) / (wall / 60):.2f} partitions/min; load average {os.getloadavg()[0]:.1f}",
+        f"{sum(map(_partitions, runs)) / (wall / 60):.2f} partitions/min in {len(runs)} runs; "
+        f"load average {os.getloadavg()[0]:.1f}",
         f"  runs: {dict(statuses)}; duration median {statistics.median(durations):.0f} s, "
         f"max {max(durations):.0f} s; sum of run time / wall = {sum(durations) / wall:.2f}",
         f"  most at once: {total} in all (limits: max_concurrent_runs {max_runs}, dagster/backfill {BACKFILL_LIMIT}); "

@@ -1,5 +1,6 @@
-{#- Operational and quality metrics of one partition (one model, one day), grouped by `grain`:
-    'day' (one row) or 'hour' (one row per UTC hour with traffic). Shared by the hourly and daily models so
+{#- Operational and quality metrics of each partition (one model, one day) of the range being built, grouped by
+    `grain`: 'day' (one row per day) or 'hour' (one row per UTC hour with traffic). Every grouping and join is
+    per partition_date, so a range of days computes exactly what each day alone would. Shared by the hourly and daily models so
     both grains are computed by the same definitions.
 
     Conventions (documented in docs/aggregation.md):
@@ -28,6 +29,7 @@ with registry as (
 
 inferences as (
     select
+        i.partition_date,
         {{ bucket }} as bucket,
         i.prediction_id,
         i.latency_ms,
@@ -40,18 +42,19 @@ inferences as (
 
 labels_ranked as (
     select
+        l.partition_date,
         l.prediction_id,
         l.label_value,
         l.label_class,
         row_number() over (
-            partition by l.prediction_id order by l.label_timestamp desc nulls last
+            partition by l.partition_date, l.prediction_id order by l.label_timestamp desc nulls last
         ) as label_rank
     from {{ source('warehouse', 'label_log') }} as l
     where {{ infranaut.partition_filter('l') }}
 ),
 
 labels as (
-    select prediction_id, label_value, label_class
+    select partition_date, prediction_id, label_value, label_class
     from labels_ranked
     where label_rank = 1
 ),
@@ -60,6 +63,7 @@ labels as (
 -- labels for unknown prediction ids. Materialized because it is read three times and is the costly part.
 labelled as materialized (
     select
+        l.partition_date,
         i.bucket,
         i.status,
         i.prediction_value,
@@ -68,11 +72,12 @@ labelled as materialized (
         l.label_class,
         i.prediction_id is null as is_unknown
     from labels as l
-    left join inferences as i on i.prediction_id = l.prediction_id
+    left join inferences as i on i.partition_date = l.partition_date and i.prediction_id = l.prediction_id
 ),
 
 traffic as (
     select
+        partition_date,
         bucket,
         count(*) as request_count,
         sum(case when status = 'error' then 1 else 0 end) as error_count,
@@ -84,11 +89,12 @@ traffic as (
         avg(case when status = 'ok' and prediction_class is not null
                  then case when prediction_class = '1' then 1.0 else 0.0 end end) as positive_share
     from inferences
-    group by bucket
+    group by partition_date, bucket
 ),
 
 scored as (
     select
+        partition_date,
         bucket,
         prediction_value,
         prediction_class,
@@ -105,6 +111,7 @@ scored as (
 
 quality as (
     select
+        partition_date,
         bucket,
         count(*) as labelled_count,
         avg(case when prediction_class = label_class then 1.0 else 0.0 end) as class_accuracy,
@@ -115,7 +122,7 @@ quality as (
         avg(abs(prediction_value - label_value)) as mae,
         sqrt(avg((prediction_value - label_value) * (prediction_value - label_value))) as rmse
     from scored
-    group by bucket
+    group by partition_date, bucket
 ),
 
 -- AUC by the rank (Mann-Whitney) formula, (sum of positive ranks - n_pos (n_pos + 1) / 2) / (n_pos n_neg),
@@ -123,48 +130,52 @@ quality as (
 -- rather than per row, which sorts far fewer rows when scores repeat.
 score_groups as (
     select
+        partition_date,
         bucket,
         prediction_value,
         count(*) as n_scores,
         sum(label_positive) as n_positive
     from scored
     where prediction_value is not null and label_positive is not null
-    group by bucket, prediction_value
+    group by partition_date, bucket, prediction_value
 ),
 
 score_ranks as (
     select
+        partition_date,
         bucket,
         n_scores,
         n_positive,
         coalesce(sum(n_scores) over (
-            partition by bucket order by prediction_value rows between unbounded preceding and 1 preceding
+            partition by partition_date, bucket order by prediction_value rows between unbounded preceding and 1 preceding
         ), 0) as n_below
     from score_groups
 ),
 
 auc as (
     select
+        partition_date,
         bucket,
         cast(sum(n_positive) as {{ f }}) as n_pos,
         cast(sum(n_scores) - sum(n_positive) as {{ f }}) as n_neg,
         cast(sum(n_positive * (n_below + (n_scores + 1) / 2.0)) as {{ f }}) as positive_rank_sum
     from score_ranks
-    group by bucket
+    group by partition_date, bucket
 )
 
 {%- if grain == 'day' %},
 
 unknown_labels as (
-    select count(*) as unknown_label_count
+    select partition_date, count(*) as unknown_label_count
     from labelled
     where is_unknown
+    group by partition_date
 )
 {%- endif %}
 
 select
     cast('{{ infranaut.partition_model_id() }}' as text) as model_id,
-    cast('{{ infranaut.partition_date() }}' as date) as partition_date,
+    cast(t.partition_date as date) as partition_date,
     {%- if grain == 'hour' %}
     cast(t.bucket as timestamp) as hour_start,
     {%- endif %}
@@ -180,7 +191,7 @@ select
     cast(case when r.task = 'binary_classification' then t.positive_share end as {{ f }}) as positive_rate,
     cast(coalesce(q.labelled_count, 0) as bigint) as labelled_count,
     {%- if grain == 'day' %}
-    cast(u.unknown_label_count as bigint) as unknown_label_count,
+    cast(coalesce(u.unknown_label_count, 0) as bigint) as unknown_label_count,
     {%- endif %}
     cast(case
         when r.task = 'binary_classification' then q.binary_accuracy
@@ -201,9 +212,9 @@ select
     coalesce(cast(t.error_count as {{ f }}) / t.request_count > r.sla_error_rate, false) as error_rate_sla_breached
 from traffic as t
 cross join registry as r
-left join quality as q on q.bucket = t.bucket
-left join auc as a on a.bucket = t.bucket
+left join quality as q on q.partition_date = t.partition_date and q.bucket = t.bucket
+left join auc as a on a.partition_date = t.partition_date and a.bucket = t.bucket
 {%- if grain == 'day' %}
-cross join unknown_labels as u
+left join unknown_labels as u on u.partition_date = t.partition_date
 {%- endif %}
 {% endmacro %}

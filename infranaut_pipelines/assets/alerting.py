@@ -13,7 +13,7 @@ import dagster as dg
 from infranaut_pipelines.alerting import AlertStore, is_historic, load_rules
 from infranaut_pipelines.escaping import markdown as escape_md
 from infranaut_pipelines.monitoring.layout import baseline_pointer_key, report_html_key
-from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
+from infranaut_pipelines.partitions import RANGE_BACKFILL_POLICY, date_model_partitions, each_partition, range_result
 from infranaut_pipelines.registry import Registry
 from infranaut_pipelines.registry.loader import registry_path
 from infranaut_pipelines.reports.links import LinkSettings, report_link
@@ -37,6 +37,7 @@ def validate_alert_config(registry: Registry) -> None:
     group_name="alerting",
     kinds={"slack"},
     deps=[dg.AssetKey("drift_report"), dg.AssetKey("daily_model_metrics"), dg.AssetKey("validated_inferences")],
+    backfill_policy=RANGE_BACKFILL_POLICY,
     description="Alert rules over drift, data checks, SLA and performance for one (date, model); deduplicated "
     "by fingerprint, escalated when they persist, resolved when they clear, delivered to Slack via an outbox.",
 )
@@ -47,10 +48,22 @@ def alerts(
     settings: InfranautSettings,
     notifier: NotifierResource,
 ) -> dg.MaterializeResult:
+    return range_result(each_partition(
+        context, lambda day, model_id: _alerts_of_day(context, day, model_id, lake, warehouse, settings, notifier)))
+
+
+def _alerts_of_day(
+    context: dg.AssetExecutionContext,
+    day: dt.date,
+    model_id: str,
+    lake: ObjectStoreResource,
+    warehouse: WarehouseResource,
+    settings: InfranautSettings,
+    notifier: NotifierResource,
+) -> dict:
     # Imported here: signals read the drift engine, which loads scipy (seconds) for every code-location load.
     from infranaut_pipelines.monitoring.signals import build_signals
 
-    day, model_id = split_partition_key(context)
     registry = settings.registry()
     spec = registry.model(model_id)
     store = lake.get_store()
@@ -101,7 +114,7 @@ def alerts(
         "historic_partition": dg.MetadataValue.bool(summary.historic),
         "slack": dg.MetadataValue.text("not configured" if delivery is None else json.dumps(delivery.as_metadata())),
     }
-    return dg.MaterializeResult(metadata=metadata)
+    return metadata
 
 
 def _label(state: dict) -> str:

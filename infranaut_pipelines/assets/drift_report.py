@@ -21,7 +21,13 @@ from infranaut_pipelines.monitoring.layout import (
 from infranaut_pipelines.monitoring.reference import build_reference, describe_days, load_segments, store_reference
 from infranaut_pipelines.monitoring.segments import compare_segments, segment_rows
 from infranaut_pipelines.monitoring.specs import baseline_days, drift_columns, drift_settings
-from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
+from infranaut_pipelines.partitions import (
+    RANGE_BACKFILL_POLICY,
+    date_model_partitions,
+    each_partition,
+    partition_key,
+    range_result,
+)
 from infranaut_pipelines.reports import render_csv, render_html, render_json
 from infranaut_pipelines.reports.links import LinkSettings, report_link
 from infranaut_pipelines.reports.pdf import daily_pdf
@@ -46,21 +52,43 @@ with warnings.catch_warnings():
         "validated_labels": dg.AssetIn(),
     },
     deps=[dg.AssetDep("drift_baseline", partition_mapping=BASELINE_MAPPING)],
+    backfill_policy=RANGE_BACKFILL_POLICY,
     description="Feature, prediction, concept and multivariate drift of the day against the model's current "
     "baseline, written as HTML/JSON/CSV reports under `reports/` in the lake.",
 )
 def drift_report(
     context: dg.AssetExecutionContext,
+    model_features: dict,
+    validated_labels: dict,
+    lake: ObjectStoreResource,
+    warehouse: WarehouseResource,
+    settings: InfranautSettings,
+) -> dg.MaterializeResult:
+    def one_day(day: dt.date, model_id: str) -> dict:
+        key = str(partition_key(day, model_id))
+        if key not in model_features:  # a day of the range without predictions: no features, nothing to compare
+            context.log.info(f"{model_id} {day}: no model_features partition, no drift report")
+            return {"status": dg.MetadataValue.text("no predictions"), "current_rows": dg.MetadataValue.int(0)}
+        labels = validated_labels.get(key)
+        return _report_day(context, day, model_id, model_features[key],
+                           labels if labels is not None else pl.DataFrame(), lake, warehouse, settings)
+
+    return range_result(each_partition(context, one_day))
+
+
+def _report_day(
+    context: dg.AssetExecutionContext,
+    day: dt.date,
+    model_id: str,
     model_features: pl.DataFrame,
     validated_labels: pl.DataFrame,
     lake: ObjectStoreResource,
     warehouse: WarehouseResource,
     settings: InfranautSettings,
-) -> dg.MaterializeResult:
+) -> dict:
     # The drift engine loads scipy (seconds): imported by this step, not by every code-location load.
     from infranaut_pipelines.monitoring.drift_table import drift_markdown, drift_rows, drift_summary_row
 
-    day, model_id = split_partition_key(context)
     spec = settings.registry().model(model_id)
     store = lake.get_store()
     wh, where = warehouse.get_warehouse(), {"model_id": model_id, "partition_date": day}
@@ -108,26 +136,24 @@ def drift_report(
     wh.replace_partition("drift_summaries", drift_summary_row(result, model_id, day, pointer["version"], html_uri), where)
     store.delete_prefix(waiting_marker_key(model_id, day))  # this day no longer waits
     drifted = [c.name for c in result.columns if c.drifted and c.role == "feature"]
-    return dg.MaterializeResult(
-        metadata={
-            "status": dg.MetadataValue.text("reported"),
-            "dataset_drift": dg.MetadataValue.bool(bool(result.dataset_drift)),
-            "drift_share": dg.MetadataValue.float(round(float(result.drift_share), 4)),
-            "drifted_columns": dg.MetadataValue.text(", ".join(drifted) or "none"),
-            "n_drifted": dg.MetadataValue.int(result.n_drifted),
-            "prediction_drift": dg.MetadataValue.bool(bool(result.prediction_drift and result.prediction_drift.drifted)),
-            "drift_table": dg.MetadataValue.md(drift_markdown(result)),
-            # An http(s) link that opens (public site, presigned S3 URL or `infranaut reports serve`).
-            "report_html": dg.MetadataValue.url(
-                report_link(store, report_html_key(model_id, day), LinkSettings.from_settings(current_settings()))),
-            "report_json": dg.MetadataValue.path(store.uri(prefix + "drift_report.json")),
-            "report_pdf": dg.MetadataValue.url(
-                report_link(store, prefix + "drift_report.pdf", LinkSettings.from_settings(current_settings()))),
-            "baseline_version": dg.MetadataValue.text(pointer["version"]),
-            "current_rows": dg.MetadataValue.int(model_features.height),
-            **_segment_metadata(segments),
-        }
-    )
+    return {
+        "status": dg.MetadataValue.text("reported"),
+        "dataset_drift": dg.MetadataValue.bool(bool(result.dataset_drift)),
+        "drift_share": dg.MetadataValue.float(round(float(result.drift_share), 4)),
+        "drifted_columns": dg.MetadataValue.text(", ".join(drifted) or "none"),
+        "n_drifted": dg.MetadataValue.int(result.n_drifted),
+        "prediction_drift": dg.MetadataValue.bool(bool(result.prediction_drift and result.prediction_drift.drifted)),
+        "drift_table": dg.MetadataValue.md(drift_markdown(result)),
+        # An http(s) link that opens (public site, presigned S3 URL or `infranaut reports serve`).
+        "report_html": dg.MetadataValue.url(
+            report_link(store, report_html_key(model_id, day), LinkSettings.from_settings(current_settings()))),
+        "report_json": dg.MetadataValue.path(store.uri(prefix + "drift_report.json")),
+        "report_pdf": dg.MetadataValue.url(
+            report_link(store, prefix + "drift_report.pdf", LinkSettings.from_settings(current_settings()))),
+        "baseline_version": dg.MetadataValue.text(pointer["version"]),
+        "current_rows": dg.MetadataValue.int(model_features.height),
+        **_segment_metadata(segments),
+    }
 
 
 def _segment_metadata(segments) -> dict:  # type: ignore[no-untyped-def]
@@ -164,7 +190,7 @@ def _same_weekday_reference(spec, day, lake: ObjectStoreResource):  # type: igno
     return built.sketch, {**store_reference(lake.get_store(), built), "kind": "same weekday"}
 
 
-def _no_reference_yet(context: dg.AssetExecutionContext, spec, day, wh, where: dict) -> dg.MaterializeResult:
+def _no_reference_yet(context: dg.AssetExecutionContext, spec, day, wh, where: dict) -> dict:
     """A same-weekday model's first weeks: no earlier same weekday has data yet, so nothing to compare with."""
     days = baseline_days(spec, as_of=day)
     status = (f"no reference yet: none of the same weekday's previous {len(days)} week(s) "
@@ -173,12 +199,11 @@ def _no_reference_yet(context: dg.AssetExecutionContext, spec, day, wh, where: d
         if wh.table_exists(table):
             wh.execute(f"DELETE FROM {table} WHERE model_id = :model_id AND partition_date = :partition_date", where)
     context.log.info(f"{spec.id} {day}: {status}")
-    return dg.MaterializeResult(metadata={"status": dg.MetadataValue.text(status),
-                                          "current_rows": dg.MetadataValue.int(0)})
+    return {"status": dg.MetadataValue.text(status), "current_rows": dg.MetadataValue.int(0)}
 
 
 def _waiting_for_baseline(context: dg.AssetExecutionContext, spec, day, lake: ObjectStoreResource, wh,
-                          where: dict) -> dg.MaterializeResult:
+                          where: dict) -> dict:
     """A new model's day before its first baseline: record that it waits, fail nothing.
 
     The marker lets the baseline sensor re-run exactly these days once the baseline exists; the
@@ -193,7 +218,4 @@ def _waiting_for_baseline(context: dg.AssetExecutionContext, spec, day, lake: Ob
         if wh.table_exists(table):
             wh.execute(f"DELETE FROM {table} WHERE model_id = :model_id AND partition_date = :partition_date", where)
     context.log.info(f"{spec.id} {day}: {status}; the report follows once the baseline is built")
-    return dg.MaterializeResult(metadata={
-        "status": dg.MetadataValue.text(status),
-        "current_rows": dg.MetadataValue.int(0),
-    })
+    return {"status": dg.MetadataValue.text(status), "current_rows": dg.MetadataValue.int(0)}

@@ -21,7 +21,8 @@ from infranaut_pipelines.ingest.formats.partition import read_partition
 from infranaut_pipelines.ingest.ledger import write_ledger
 from infranaut_pipelines.ingest.readers import UnreadableDrop, raw_contract_schema, read_drop_with_report
 from infranaut_pipelines.ingest.rejections import Rejection, record_rejections
-from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
+from infranaut_pipelines.partitions import RANGE_BACKFILL_POLICY, date_model_partitions, each_partition
+from infranaut_pipelines.resources.io_manager import lake_key, write_frame
 from infranaut_pipelines.resources.storage import InfranautSettings, ObjectStoreResource, WarehouseResource
 from infranaut_pipelines.storage.object_store import UnsafeKeyError
 
@@ -37,8 +38,47 @@ def _ingest(
     lake: ObjectStoreResource,
     warehouse: WarehouseResource,
     settings: InfranautSettings,
-) -> dg.Output[pl.DataFrame]:
-    day, model_id = split_partition_key(context)
+) -> dg.Output[dict]:
+    """Every partition of the step (a range of one model's days, or one), one frame each."""
+    asset = "raw_inferences" if kind == "inferences" else "raw_labels"
+
+    def keep(done: dict[str, tuple[pl.DataFrame, dict]]) -> None:
+        for part, (df, _) in done.items():
+            write_frame(lake, lake_key(asset, date_model_partitions.get_partition_key_from_str(part)), df)
+
+    done = each_partition(
+        context, lambda day, model_id: _ingest_day(context, kind, day, model_id, landing, lake, warehouse, settings),
+        keep,
+    )
+    frames = {part: df for part, (df, _) in done.items()}
+    metas = [meta for _, meta in done.values()]
+    if len(metas) == 1:
+        return dg.Output(frames, metadata=metas[0])
+    return dg.Output(frames, metadata=_range_metadata(metas))
+
+
+def _range_metadata(metas: list[dict]) -> dict:
+    """A range's metadata: the counts summed over its days, the rejections and extra columns listed."""
+    out: dict = {"partitions": dg.MetadataValue.int(len(metas))}
+    for name in ("row_count", "files", "rows_with_coercion_errors", "rejected_files"):
+        out[name] = dg.MetadataValue.int(sum(m[name].value for m in metas))
+    for name in ("rejections", "extra_columns"):
+        listed = [m[name].value for m in metas if m[name].value != "none"]
+        out[name] = dg.MetadataValue.md("\n".join(listed) or "none")
+    out["columns"] = metas[0]["columns"]
+    return out
+
+
+def _ingest_day(
+    context: dg.AssetExecutionContext,
+    kind: DropKind,
+    day: dt.date,
+    model_id: str,
+    landing: ObjectStoreResource,
+    lake: ObjectStoreResource,
+    warehouse: WarehouseResource,
+    settings: InfranautSettings,
+) -> tuple[pl.DataFrame, dict]:
     spec = settings.registry().model(model_id)
     store = landing.get_store()
     frames: list[pl.DataFrame] = []
@@ -78,9 +118,7 @@ def _ingest(
     with_errors = int(df.select(pl.col("_ingest_errors").list.len().gt(0).sum()).item()) if df.height else 0
     if not files:
         context.log.info(f"no readable {kind} drops for {model_id} on {day}: producing an empty partition")
-    return dg.Output(
-        df,
-        metadata={
+    return df, {
             "row_count": dg.MetadataValue.int(df.height),
             "files": dg.MetadataValue.int(len(files)),
             "rows_with_coercion_errors": dg.MetadataValue.int(with_errors),
@@ -94,8 +132,7 @@ def _ingest(
                 "\n".join(f"- `{k}`: {', '.join(cols)}" for k, cols in extra_columns.items()) or "none"
             ),
             **{k: dg.MetadataValue.text(v) for k, v in notes.items()},
-        },
-    )
+        }
 
 
 @dg.asset(
@@ -103,6 +140,7 @@ def _ingest(
     partitions_def=date_model_partitions,
     group_name="ingestion",
     retry_policy=INGEST_RETRY,
+    backfill_policy=RANGE_BACKFILL_POLICY,
     kinds={"polars", "parquet"},
     description="Every inference row dropped for one model and day, coerced to the registry's schema. "
     "Values that do not coerce are kept as nulls and listed in `_ingest_errors`, so validation can quarantine them.",
@@ -113,7 +151,7 @@ def raw_inferences(
     lake: ObjectStoreResource,
     warehouse: WarehouseResource,
     settings: InfranautSettings,
-) -> dg.Output[pl.DataFrame]:
+) -> dg.Output[dict]:
     return _ingest(context, "inferences", landing, lake, warehouse, settings)
 
 
@@ -122,6 +160,7 @@ def raw_inferences(
     partitions_def=date_model_partitions,
     group_name="ingestion",
     retry_policy=INGEST_RETRY,
+    backfill_policy=RANGE_BACKFILL_POLICY,
     kinds={"polars", "parquet"},
     description="Ground-truth labels for one model's predictions of one day (labels arrive later; "
     "`dt=` in the landing key is the prediction day).",
@@ -132,5 +171,5 @@ def raw_labels(
     lake: ObjectStoreResource,
     warehouse: WarehouseResource,
     settings: InfranautSettings,
-) -> dg.Output[pl.DataFrame]:
+) -> dg.Output[dict]:
     return _ingest(context, "labels", landing, lake, warehouse, settings)

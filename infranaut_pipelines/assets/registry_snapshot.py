@@ -10,7 +10,7 @@ UI shows when each model's row was last written.
 import dagster as dg
 import polars as pl
 
-from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
+from infranaut_pipelines.partitions import RANGE_BACKFILL_POLICY, date_model_partitions, days_by_model, run_partitions
 from infranaut_pipelines.resources.storage import InfranautSettings, WarehouseResource
 from infranaut_pipelines.warehouse.inference_log import model_registry_frame
 
@@ -21,15 +21,17 @@ from infranaut_pipelines.warehouse.inference_log import model_registry_frame
     partitions_def=date_model_partitions,
     group_name="aggregation",
     kinds={"sql"},
+    backfill_policy=RANGE_BACKFILL_POLICY,
     description="One row per registered model (task, threshold, SLAs), read by the dbt aggregation models.",
 )
 def model_registry(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: InfranautSettings
 ) -> dg.MaterializeResult:
-    _, model_id = split_partition_key(context)
-    row = model_registry_frame(settings.registry()).filter(pl.col("model_id") == model_id)
-    warehouse.get_warehouse().replace_partition("model_registry", row, {"model_id": model_id})
-    first = row.row(0, named=True)
+    # One row per model, whatever the number of days in the step's range.
+    for model_id in days_by_model(run_partitions(context)):
+        row = model_registry_frame(settings.registry()).filter(pl.col("model_id") == model_id)
+        warehouse.get_warehouse().replace_partition("model_registry", row, {"model_id": model_id})
+        first = row.row(0, named=True)
     return dg.MaterializeResult(
         metadata={
             "task": dg.MetadataValue.text(str(first["task"])),

@@ -6,10 +6,12 @@ numeric metadata, so Dagster's own plots show them over partitions.
 """
 
 
+import datetime as dt
+
 import dagster as dg
 
 from infranaut_pipelines.monitoring.layout import report_html_key, report_prefix
-from infranaut_pipelines.partitions import date_model_partitions, split_partition_key
+from infranaut_pipelines.partitions import RANGE_BACKFILL_POLICY, date_model_partitions, each_partition, range_result
 from infranaut_pipelines.reports.links import LinkSettings, page_href, report_link
 from infranaut_pipelines.reports.pdf import trend_pdf
 from infranaut_pipelines.reports.trend import (
@@ -30,6 +32,7 @@ from infranaut_pipelines.settings import current as current_settings
     group_name="monitoring",
     kinds={"html", "json", "pdf"},
     deps=[dg.AssetKey("drift_report"), dg.AssetKey("alerts")],
+    backfill_policy=RANGE_BACKFILL_POLICY,
     description="The model's last N days (INFRANAUT_TREND_DAYS, default 30) on one page: drift share, each "
     "feature's score against its threshold, prediction and multivariate drift, estimated and realised "
     "performance, SLA, quality, alert days; links to each daily report. HTML/JSON/CSV/PDF under `reports/`.",
@@ -40,7 +43,18 @@ def model_trend(
     warehouse: WarehouseResource,
     settings: InfranautSettings,
 ) -> dg.MaterializeResult:
-    day, model_id = split_partition_key(context)
+    return range_result(each_partition(
+        context, lambda day, model_id: _trend_of_day(context, day, model_id, lake, warehouse, settings)))
+
+
+def _trend_of_day(
+    context: dg.AssetExecutionContext,
+    day: dt.date,
+    model_id: str,
+    lake: ObjectStoreResource,
+    warehouse: WarehouseResource,
+    settings: InfranautSettings,
+) -> dict:
     spec = settings.registry().model(model_id)
     env = current_settings()
     links = LinkSettings.from_settings(env)
@@ -68,4 +82,4 @@ def model_trend(
             continue  # no data in the window: leave the point out of Dagster's plot rather than plot a zero
         metadata[name] = dg.MetadataValue.int(value) if isinstance(value, int) else dg.MetadataValue.float(
             round(float(value), 6))
-    return dg.MaterializeResult(metadata=metadata)
+    return metadata

@@ -16,7 +16,13 @@ import dagster as dg
 from infranaut_pipelines.definitions import build_definitions
 from infranaut_pipelines.monitoring.bootstrap import bootstrap_window, next_step
 from infranaut_pipelines.monitoring.layout import baseline_state, report_html_key
-from infranaut_pipelines.partitions import MODEL_PARTITIONS_NAME, partition_key
+from infranaut_pipelines.partitions import (
+    MAX_PARTITIONS_PER_RUN,
+    MODEL_PARTITIONS_NAME,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    partition_key,
+)
 from infranaut_pipelines.registry import ModelSpec, load_registry
 
 Say = Callable[[str], None]
@@ -33,6 +39,17 @@ def parse_days(text: str) -> list[dt.date]:
     if hi < lo:
         raise ValueError(f"{text!r}: the range ends before it starts")
     return [lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1)]
+
+
+def day_ranges(days: list[dt.date], longest: int = MAX_PARTITIONS_PER_RUN) -> list[list[dt.date]]:
+    """Consecutive days grouped into ranges of at most ``longest`` days (a gap starts a new range)."""
+    out: list[list[dt.date]] = []
+    for day in sorted(set(days)):
+        if out and day - out[-1][-1] == dt.timedelta(days=1) and len(out[-1]) < longest:
+            out[-1].append(day)
+        else:
+            out.append([day])
+    return out
 
 
 class Runner:
@@ -57,6 +74,27 @@ class Runner:
         self.say(f"  {'ok  ' if result.success else 'FAIL'} {label} {key} (run {result.run_id[:8]})")
         return result.success
 
+    def run_days(self, job: str, model_id: str, days: list[dt.date], label: str) -> None:
+        """The job over the model's days: one run per range of consecutive days (a day alone is a partition run).
+
+        A range that fails is run again day by day: the failing day fails on its own (and says why), the others
+        complete; every write replaces its partition, so nothing the range wrote is duplicated."""
+        for chunk in day_ranges(days):
+            if len(chunk) == 1:
+                self.run(job, str(partition_key(chunk[0], model_id)), label)
+                continue
+            first, last = str(partition_key(chunk[0], model_id)), str(partition_key(chunk[-1], model_id))
+            result = self.defs.resolve_job_def(job).execute_in_process(
+                instance=self.instance, tags={RANGE_START_TAG: first, RANGE_END_TAG: last}, raise_on_error=False,
+                run_config=self._log,
+            )
+            self.say(f"  {'ok  ' if result.success else 'FAIL'} {label} {first}..{last} ({len(chunk)} days, "
+                     f"run {result.run_id[:8]})")
+            if not result.success:
+                self.say("  running that range's days one by one")
+                for day in chunk:
+                    self.run(job, str(partition_key(day, model_id)), label)
+
     def build_baseline(self, spec: ModelSpec, start: dt.date, end: dt.date, config: dict | None = None) -> bool:
         if config is None:
             config = {"ops": {"drift_baseline": {"config": {"start": start.isoformat(), "end": end.isoformat()}}}}
@@ -72,8 +110,7 @@ class Runner:
                                                           step.build.run_config()):
             pointer, _, waiting = baseline_state(lake, spec.id)
             step = next_step(spec, True, [], waiting, dt.datetime.now(dt.timezone.utc).date())
-        for day in step.reports:
-            self.run("nightly_report_job", str(partition_key(day, spec.id)), "report")
+        self.run_days("nightly_report_job", spec.id, list(step.reports), "report")
 
     def report_links(self, spec: ModelSpec, days: list[dt.date]) -> None:
         lake = self.defs.resources["lake"].get_store()  # type: ignore[union-attr]
@@ -104,8 +141,7 @@ def run_main(argv: list[str], say: Say = print) -> int:
     runner, spec, days = started
     assert days is not None
     say(f"[{spec.id}] processing {days[0]}..{days[-1]} ({len(days)} day(s))")
-    for day in days:
-        runner.run("inference_pipeline_job", str(partition_key(day, spec.id)), "pipeline")
+    runner.run_days("inference_pipeline_job", spec.id, days, "pipeline")
     runner.catch_up(spec)
     runner.report_links(spec, days)
     return 1 if runner.failed else 0

@@ -36,7 +36,7 @@ _LOCK = threading.Lock()
 _MANIFESTS: dict[tuple, Any] = {}
 # The partition's variables change per build and are read only at execution; the rest (target, warehouse
 # path or host) shapes the parsed manifest (relation names), so it keys the cache.
-PARTITION_ENV = ("INFRANAUT_PARTITION_DATE", "INFRANAUT_PARTITION_MODEL_ID")
+PARTITION_ENV = ("INFRANAUT_PARTITION_DATE", "INFRANAUT_PARTITION_DATE_END", "INFRANAUT_PARTITION_MODEL_ID")
 # The events dagster-dbt turns into Outputs and check results (DbtCoreCliEventMessage.is_result_event).
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
 

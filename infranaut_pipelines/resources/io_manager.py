@@ -2,6 +2,10 @@
 
 Layout: ``<asset>/model=<model_id>/date=<YYYY-MM-DD>.parquet`` so that the lake is readable by any
 engine (DuckDB, Spark, Athena) without Dagster, and a re-run overwrites its own partition only.
+
+A step materializes a range of partitions (a range of one for a single-partition run), so a partitioned
+value is a ``{partition key: DataFrame}`` mapping both ways: an asset returns one frame per partition it
+built, and an input is one frame per upstream partition that exists in the lake.
 """
 
 
@@ -47,17 +51,47 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
                 partition = context.asset_partitions_def.get_partition_key_from_str(partition)
         return lake_key(asset, partition)
 
-    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | None) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | dict[str, pl.DataFrame] | None) -> None:
         if obj is None:
             return
-        if not isinstance(obj, pl.DataFrame):
-            raise TypeError(f"{context.asset_key.to_user_string()}: expected a polars DataFrame, got {type(obj)}")
-        key = self._key(context)
-        write_frame(self.lake, key, obj)
-        context.add_output_metadata({"lake_path": dg.MetadataValue.path(self.lake.get_store().uri(key))})
+        asset = "/".join(context.asset_key.path)
+        if isinstance(obj, dict):
+            frames = obj
+            for part, df in frames.items():
+                if not isinstance(df, pl.DataFrame):
+                    raise TypeError(f"{asset} {part}: expected a polars DataFrame, got {type(df)}")
+            keys = [lake_key(asset, _multi_key(context, part)) for part in frames]
+            for key, df in zip(keys, frames.values(), strict=True):
+                write_frame(self.lake, key, df)
+        elif isinstance(obj, pl.DataFrame):
+            keys = [self._key(context)]
+            write_frame(self.lake, keys[0], obj)
+        else:
+            raise TypeError(f"{asset}: expected a polars DataFrame (or one per partition), got {type(obj)}")
+        store = self.lake.get_store()
+        # One path for one partition (as before); a range shows where its files are.
+        path = store.uri(keys[0]) if len(keys) == 1 else store.uri(keys[0].rsplit("/", 2)[0] + "/")
+        context.add_output_metadata({"lake_path": dg.MetadataValue.path(path), "lake_files": len(keys)})
 
-    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
-        return read_frame(self.lake, self._key(context))
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame | dict[str, pl.DataFrame]:
+        if not (context.has_asset_partitions and isinstance(context.asset_partitions_def, dg.MultiPartitionsDefinition)):
+            return read_frame(self.lake, self._key(context))
+        # Every upstream partition of the step's range that was written; a missing one is left out (a day
+        # without predictions writes no model_features), and the asset decides what that day means.
+        asset = "/".join(context.asset_key.path)
+        store = self.lake.get_store()
+        out: dict[str, pl.DataFrame] = {}
+        for part in context.asset_partition_keys:
+            key = lake_key(asset, _multi_key(context, part))
+            if store.head(key) is not None:
+                out[str(part)] = read_frame(self.lake, key)
+        return out
+
+
+def _multi_key(context: dg.OutputContext | dg.InputContext, part: str) -> dg.MultiPartitionKey:
+    if isinstance(part, dg.MultiPartitionKey):
+        return part
+    return context.asset_partitions_def.get_partition_key_from_str(part)  # type: ignore[union-attr]
 
 
 def day_reader(lake: ObjectStoreResource, model_id: str):  # type: ignore[no-untyped-def]
