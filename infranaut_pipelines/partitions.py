@@ -91,6 +91,9 @@ def run_partition_keys(
         raw = date_model_partitions.get_partition_keys_in_range(
             dg.PartitionKeyRange(start, end), dynamic_partitions_store=context.instance
         )
+        if not raw:  # e.g. tags written by hand with the models out of the registry's order
+            raise dg.Failure(f"the run's partition range {start}..{end} holds no partition (the models of a range "
+                             "are ordered as they were added to the `models` partitions, not by name)")
     else:
         raw = [context.partition_key]
     keys = [k if isinstance(k, dg.MultiPartitionKey) else date_model_partitions.get_partition_key_from_str(k)
