@@ -10,6 +10,7 @@ import contextlib
 import os
 import socket
 import uuid
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -75,3 +76,23 @@ def _no_dangling_dagster_state_storage() -> Iterator[None]:
     from dagster._core.storage.defs_state.base import _current_storage
 
     _current_storage.set(None)
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test leaves ``os.environ`` as it found it. The settings are read from the environment, so a
+    variable one test left behind (a registry, a data folder) silently changes what later tests in the same
+    worker see; such a leak is undone here and reported as a warning naming the test and the variables."""
+    before = dict(os.environ)
+    yield
+    after = dict(os.environ)
+    for k in ("PYTEST_CURRENT_TEST",):  # pytest's own
+        before.pop(k, None), after.pop(k, None)
+    if after != before:
+        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        for k in changed:
+            if k in before:
+                os.environ[k] = before[k]
+            else:
+                os.environ.pop(k, None)
+        warnings.warn(f"{request.node.nodeid} changed the environment ({', '.join(changed)}); restored", stacklevel=1)

@@ -95,6 +95,8 @@ def _deployment(folder: Path) -> Iterator[Deployment]:
     env = {"INFRANAUT_DATA_DIR": str(folder / "data"), "INFRANAUT_REGISTRY": str(folder / "models.yaml"),
            "INFRANAUT_ALERT_RULES": None, "SLACK_BOT_TOKEN": None, "SLACK_WEBHOOK_URL": None,
            "INFRANAUT_PARTITIONS_START": "2026-01-01"}
+    # The environment is set only while this deployment builds or runs (Deployment.run sets it again): two
+    # deployments live at once, and an environment held across the yield would leak into other tests.
     with temporary_env(env):
         defs = build_definitions()
         landing = defs.resources["landing"].get_store()  # type: ignore[union-attr]
@@ -102,9 +104,9 @@ def _deployment(folder: Path) -> Iterator[Deployment]:
             frame = inference_frame(day, rows=300, spend_shift=2.0 if i == len(DAYS) - 1 else 0.0)
             landing.write_bytes(drop_key(day), parquet_bytes(frame))
             landing.write_bytes(label_key(day), parquet_bytes(label_frame(frame, noise=0.1 * i)))
-        with dg.instance_for_test() as instance:
-            instance.add_dynamic_partitions("models", [MODEL])
-            yield Deployment(folder, env, defs, instance)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("models", [MODEL])
+        yield Deployment(folder, env, defs, instance)
 
 
 def _keys(days: list[dt.date]) -> list[str]:
@@ -160,7 +162,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployment,
     assert all(r.success for r in single.instance_results)
     ranged_results = _process(ranged, ranged=True)
     yield single, ranged, ranged_results
-    for gen in (single_gen, ranged_gen):
+    for gen in (ranged_gen, single_gen):  # last opened, first closed: each restores what it found
         gen.close()
 
 
