@@ -20,7 +20,15 @@ import pytest
 
 from infranaut_pipelines.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key
 from tests.support.env import temporary_env
-from tests.support.own_model import MODEL, drop_key, inference_frame, label_frame, label_key, parquet_bytes
+from tests.support.own_model import (
+    MODEL,
+    REGISTRY_YAML,
+    drop_key,
+    inference_frame,
+    label_frame,
+    label_key,
+    parquet_bytes,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -28,23 +36,8 @@ START = dt.date(2026, 10, 5)
 DAYS = [START + dt.timedelta(days=i) for i in range(4)]
 # The README's model with labels and a baseline pinned to the first two days, so that days 3-4 get real drift
 # reports (the second one drifted), alert evaluations and performance metrics to compare.
-REGISTRY = f"""\
-models:
-  - id: {MODEL}
-    task: binary_classification
-    owner: growth-ml
-    features:
-      - {{name: tenure_months, type: int, min: 0, max: 240}}
-      - {{name: monthly_spend, type: float, min: 0, max: 5000}}
-      - {{name: plan, type: category, values: [basic, plus, pro]}}
-      - {{name: support_tickets, type: int, min: 0, max: 100}}
-      - {{name: autopay, type: bool}}
-    prediction: {{column: churn_score, threshold: 0.5}}
-    label: {{column: churned, timestamp_column: labelled_at, lag_days: 0}}
-    sla: {{latency_p95_ms: 250, error_rate: 0.05}}
-    drift:
-      baseline: {{start: "{DAYS[0]}", end: "{DAYS[1]}"}}
-"""
+REGISTRY = (REGISTRY_YAML.replace("baseline: {rolling_days: 3}", f'baseline: {{start: "{DAYS[0]}", end: "{DAYS[1]}"}}')
+            .replace('    alerts: {slack_channel: "#growth-ml"}\n', ""))
 # Warehouse tables written per (model, day), with the columns that identify one row.
 TABLES = {
     "inference_log": ["prediction_id"],
